@@ -1,0 +1,47 @@
+# Two entry points, both safe on a fresh clone with only Python 3.11 and make:
+#   make demo   create .venv, install, plan all 40 institutions against the embedded sandbox
+#   make test   create .venv, install with test extras, run linters, types, layers and tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint typecheck layers unit benchmark clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# Stamps re-run the install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	@echo "== alma-groups validate (the sandbox is not built yet; demo validates all 40 institutions)"
+	$(BIN)/alma-groups validate
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check reconciler tests benchmarks
+	$(BIN)/ruff format --check reconciler tests benchmarks
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+layers: $(VENV)/.installed-test
+	$(BIN)/lint-imports
+
+unit: $(VENV)/.installed-test
+	$(BIN)/pytest -q
+
+test: lint typecheck layers unit
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python benchmarks/validate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .sandbox

@@ -1,0 +1,15 @@
+"""Desired state: institutions' YAML in git, loaded with positions and checked before use."""
+
+from reconciler.desired.loading import (
+    ValidationReport,
+    discover_institution_dirs,
+    load_desired_state,
+    validate_paths,
+)
+
+__all__ = [
+    "ValidationReport",
+    "discover_institution_dirs",
+    "load_desired_state",
+    "validate_paths",
+]

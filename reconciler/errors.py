@@ -1,0 +1,136 @@
+"""One error tree for the whole tool.
+
+Every failure a user can meet is a `ReconcilerError`; the CLI maps the tree to a one-line
+message and an exit code in one place. Transport libraries' exceptions (requests, yaml,
+jsonschema) never escape the module that uses them: they are wrapped here, with the cause
+chained, so callers depend on our names only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model import Problem
+
+
+class ReconcilerError(Exception):
+    """Base of every error the tool reports to a user."""
+
+    exit_code = 1
+
+
+class ConfigError(ReconcilerError):
+    """The desired state in git is invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        self.problems = tuple(sorted(problems))
+        count = len(self.problems)
+        first = str(self.problems[0]) if self.problems else "no details"
+        suffix = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(f"{first}{suffix}")
+
+
+class UsageError(ReconcilerError):
+    """A command was called with arguments that cannot work (a missing path, an unknown slug)."""
+
+
+@dataclass(frozen=True)
+class AlmaCall:
+    """What we asked Alma: enough to find the call in a log, never the API key."""
+
+    method: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class AlmaApiError(ReconcilerError):
+    """An Alma API call failed; names the call, Alma's error code and its trackingId."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        call: AlmaCall,
+        *,
+        status: int | None,
+        alma_code: str = "",
+        alma_message: str = "",
+        tracking_id: str = "",
+    ) -> None:
+        self.call = call
+        self.status = status
+        self.alma_code = alma_code
+        self.alma_message = alma_message
+        self.tracking_id = tracking_id
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [f"{self.call} failed"]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.alma_code:
+            parts.append(f"Alma error {self.alma_code}")
+        text = ", ".join(parts)
+        if self.alma_message:
+            text += f": {self.alma_message}"
+        if self.tracking_id:
+            text += f" (trackingId {self.tracking_id})"
+        return text
+
+
+class AlmaNotFoundError(AlmaApiError):
+    """The record does not exist (Alma says so with HTTP 400 and 401861/401890, or a 404)."""
+
+
+class AlmaAuthError(AlmaApiError):
+    """The API key is missing, invalid, or lacks the area or permission for this call."""
+
+
+class AlmaPerSecondLimitError(AlmaApiError):
+    """429 PER_SECOND_THRESHOLD: too fast; safe to retry after slowing down."""
+
+    retryable = True
+
+
+class AlmaDailyLimitError(AlmaApiError):
+    """429 DAILY_THRESHOLD: the day's allowance is spent; never retried."""
+
+
+class AlmaConflictError(AlmaApiError):
+    """Alma refused the change because of the record's state (e.g. a user with loans)."""
+
+
+class AlmaServerError(AlmaApiError):
+    """Alma answered 5xx; retried on calls that are safe to repeat."""
+
+    retryable = True
+
+
+class AlmaUnexpectedBodyError(AlmaApiError):
+    """Alma answered with a body we cannot read (HTML page, truncated JSON, wrong shape)."""
+
+
+class AlmaNetworkError(AlmaApiError):
+    """No answer: connection refused or dropped, DNS failure, or a timeout."""
+
+    retryable = True
+
+
+class PatronLoadFileError(ReconcilerError):
+    """A SIS patron-load file cannot be read; names the file and, for XML, line and column."""
+
+
+class UnsafePlanError(ReconcilerError):
+    """The plan breaks a safety rule; apply refuses it."""
+
+    exit_code = 3
+
+
+class StalePlanError(ReconcilerError):
+    """A saved plan no longer matches the desired state or live Alma it was made from."""
+
+
+class JournalError(ReconcilerError):
+    """An apply journal is unreadable or belongs to another plan."""
