@@ -96,8 +96,14 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> Validat
             path = folder / name
             if not path.exists():
                 problems.append(
-                    Problem(shown, 0, 0, "", f"missing {name}: every institution folder needs "
-                            f"{INSTITUTION_FILE} and {GROUPS_FILE}")
+                    Problem(
+                        shown,
+                        0,
+                        0,
+                        "",
+                        f"missing {name}: every institution folder needs "
+                        f"{INSTITUTION_FILE} and {GROUPS_FILE}",
+                    )
                 )
                 continue
             files += 1
@@ -169,9 +175,7 @@ def load_desired_state(root: Path, slugs: Iterable[str] | None = None) -> Desire
         names = {folder.name for folder in folders}
         for slug in wanted:
             if slug not in names:
-                raise UsageError(
-                    f"unknown institution {slug!r}{suggest(slug, sorted(names))}"
-                )
+                raise UsageError(f"unknown institution {slug!r}{suggest(slug, sorted(names))}")
         folders = [root / slug for slug in wanted]
     report = validate_paths(folders or [root])
     if report.state is None:

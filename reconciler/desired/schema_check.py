@@ -59,10 +59,14 @@ def check_schema(document: Document, schema_name: str) -> list[Problem]:
     return problems
 
 
-def _explain(document: Document, error: jsonschema.ValidationError) -> Iterator[Problem]:
+def _explain(  # noqa: PLR0912 - one case per JSON Schema keyword reads best as one match
+    document: Document, error: jsonschema.ValidationError
+) -> Iterator[Problem]:
     path: Path_ = tuple(error.absolute_path)
     where = document.source_map
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    instance: Any = error.instance
+    expected: Any = error.validator_value
 
     def at(path_: Path_, message: str, *, on_key: bool = False) -> Problem:
         line, column = where.key_position(path_) if on_key else where.value_position(path_)
@@ -71,19 +75,23 @@ def _explain(document: Document, error: jsonschema.ValidationError) -> Iterator[
     match error.validator:
         case "additionalProperties":
             allowed = sorted(schema.get("properties", {}))
-            for key in sorted(set(error.instance) - set(allowed)):
+            for key in sorted(set(instance) - set(allowed)):
                 hint = suggest(key, allowed) or f"; allowed keys: {', '.join(allowed)}"
                 yield at((*path, key), f"unknown key{hint}", on_key=True)
         case "required":
-            missing = [key for key in error.validator_value if key not in error.instance]
+            missing = [key for key in expected if key not in instance]
             for key in missing:
                 yield at(path, f"missing required key {key!r}")
         case "type":
             yield at(path, _type_message(document, path, error.instance, error.validator_value))
         case "enum":
-            options = [str(option) for option in error.validator_value]
+            options = [str(option) for option in expected]
             hint = suggest(str(error.instance), options)
+            if not hint and schema.get("description"):  # no close option: say what the key is
+                hint = f"; {str(schema['description']).rstrip('.')}"
             yield at(path, f"{error.instance!r} is not one of {', '.join(options)}{hint}")
+        case "pattern" if instance == "" and schema.get("minLength", 0) >= 1:
+            pass  # minLength already says "is empty"; a second line would repeat it
         case "pattern":
             wording = schema.get("x-pattern-message", f"does not match {error.validator_value}")
             yield at(path, f"{error.instance!r} {wording}")
@@ -96,7 +104,11 @@ def _explain(document: Document, error: jsonschema.ValidationError) -> Iterator[
         case "minItems":
             yield at(path, f"needs at least {error.validator_value} entry")
         case "uniqueItems":
-            yield at(path, "lists the same value twice; keep one")
+            seen: list[Any] = []
+            for index, item in enumerate(instance):
+                if item in seen:  # point at the repeat itself, not at the whole list
+                    yield at((*path, index), f"{item!r} is listed twice; keep one")
+                seen.append(item)
         case "minimum" | "exclusiveMinimum" | "maximum":
             yield at(path, f"{error.instance!r} is out of range: {_bound(error)}")
         case _:  # pragma: no cover - every keyword our schemas use is worded above
@@ -120,13 +132,13 @@ def _type_message(document: Document, path: Path_, value: Any, expected: Any) ->
         # most common mistake in these files, so say exactly what happened and the fix.
         text = source.text
         if value is None:
-            return "is empty; expected text"
+            return "is empty; write a value"
         if isinstance(value, bool):
-            return f"{text} was read as a boolean ({str(value).lower()}); quote it: \"{text}\""
+            return f'{text} was read as a boolean ({str(value).lower()}); quote it: "{text}"'
         if isinstance(value, datetime.date):
-            return f"{text} was read as a date; quote it: \"{text}\""
+            return f'{text} was read as a date; quote it: "{text}"'
         if isinstance(value, int | float):
-            return f"{text} was read as a number ({value}); quote it: \"{text}\""
+            return f'{text} was read as a number ({value}); quote it: "{text}"'
     return f"expected {wanted}, got {_describe(value)}"
 
 

@@ -129,6 +129,8 @@ def _move_targets(document: Document, entries: Sequence[CodeEntry]) -> Iterator[
         if not isinstance(target, str):
             continue
         path: Path_ = ("retired", index, "move_users_to")
+        if target in kept:
+            continue  # a code both kept and retired is reported once, as such, not here too
         if target in retired_codes:
             yield _problem(
                 document,
@@ -139,9 +141,7 @@ def _move_targets(document: Document, entries: Sequence[CodeEntry]) -> Iterator[
             yield _problem(document, path, f"{target!r} is not a kept group{suggest(target, kept)}")
 
 
-def check_institution_against_groups(
-    institution: Document, groups: Document
-) -> list[Problem]:
+def check_institution_against_groups(institution: Document, groups: Document) -> list[Problem]:
     """Protected groups must be kept: never retired, never missing from user-groups.yaml."""
     content = institution.content if isinstance(institution.content, dict) else {}
     safety = content.get("safety")

@@ -109,8 +109,8 @@ def read_document(path: Path, display: str) -> Document | list[Problem]:
     return parse_document(raw, display)
 
 
-def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
-    """Parse bytes already read; split out so tests and the fuzzer need no files."""
+def _decode(raw: bytes, display: str) -> str | list[Problem]:
+    """The document as text, or why it is not UTF-8 text of a sane size."""
 
     def problem(message: str, line: int = 1, column: int = 1) -> list[Problem]:
         return [Problem(display, line, column, "", message)]
@@ -121,7 +121,7 @@ def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
         line, column = _line_column(raw, raw.index(b"\x00"))
         return problem("file is binary (contains a NUL byte), not YAML text", line, column)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line, column = _line_column(raw, error.start)
         return problem(
@@ -129,16 +129,35 @@ def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
             line,
             column,
         )
+
+
+def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
+    """Parse bytes already read; split out so tests and the fuzzer need no files."""
+
+    def problem(message: str, line: int = 1, column: int = 1) -> list[Problem]:
+        return [Problem(display, line, column, "", message)]
+
+    text = _decode(raw, display)
+    if isinstance(text, list):
+        return text
     text = text.removeprefix("\ufeff")  # editors on Windows add a BOM; YAML allows it
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        reason = error.problem or error.context or "invalid YAML"
+        reason = " ".join((error.problem or error.context or "invalid YAML").split())
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return problem(f"invalid YAML: {reason}", line, column)
+    except yaml.reader.ReaderError as error:
+        line, column = _line_column(text.encode("utf-8"), len(text[: error.position].encode()))
+        return problem(
+            f"file contains the control character {error.character!r}, which YAML does not "
+            "allow; remove it",
+            line,
+            column,
+        )
     except yaml.YAMLError as error:
-        return problem(f"invalid YAML: {error}")
+        return problem(f"invalid YAML: {' '.join(str(error).split())}")
     if len(nodes) > 1:
         second = nodes[1].start_mark
         return problem(
@@ -213,7 +232,8 @@ class _Builder:
             return self._constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as error:
             # e.g. a timestamp-looking value that is not a real date: 2024-13-45
-            self._report(node, path, f"cannot read {node.value!r}: {error}; quote it")
+            reason = " ".join(str(error).split())
+            self._report(node, path, f"cannot read {node.value!r} ({reason}); quote it")
             return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
@@ -221,7 +241,9 @@ class _Builder:
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                self._report(key_node, path, "merge keys ('<<') are not supported; write the keys out")
+                self._report(
+                    key_node, path, "merge keys ('<<') are not supported; write the keys out"
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or not key_node.tag.endswith(":str"):
                 text = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
