@@ -94,7 +94,9 @@ def _explain(  # noqa: PLR0912 - one case per JSON Schema keyword reads best as 
             pass  # minLength already says "is empty"; a second line would repeat it
         case "pattern":
             wording = schema.get("x-pattern-message", f"does not match {error.validator_value}")
-            yield at(path, f"{error.instance!r} {wording}")
+            # a key pasted where its variable's name belongs must not reach a CI log
+            shown = "the value (not shown: it may be a secret)" if schema.get("x-secret") else None
+            yield at(path, f"{shown or repr(error.instance)} {wording}")
         case "minLength" if error.validator_value == 1:
             yield at(path, "is empty; write a value")
         case "minLength":

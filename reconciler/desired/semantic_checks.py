@@ -7,11 +7,12 @@ reports the schema problems and the semantic ones together.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.desired.schema_check import suggest
+from reconciler.desired.schema_check import suggest, validator_for
 from reconciler.desired.yaml_source import Document, Path_, format_path
 from reconciler.model import Problem
 
@@ -34,11 +35,26 @@ def _entries(document: Document) -> list[CodeEntry]:
         if not isinstance(items, list):
             continue
         for index, item in enumerate(items):
-            if isinstance(item, dict) and isinstance(item.get("code"), str):
-                path: Path_ = (section, index, "code")
+            if not isinstance(item, dict):
+                continue
+            path: Path_ = (section, index, "code")
+            code = item.get("code")
+            source = document.source_map.scalars.get(path)
+            if not isinstance(code, str) and code is not None and source is not None:
+                # an unquoted 01 (read as 1) is reported by the schema check; here it counts as
+                # the "01" that was meant, so protected groups and targets do not cascade
+                code = source.text
+            if isinstance(code, str):
                 line = document.source_map.value_position(path)[0]
-                entries.append(CodeEntry(item["code"], path, line, kept))
+                entries.append(CodeEntry(code, path, line, kept))
     return entries
+
+
+def _has_groups(document: Document) -> bool:
+    """Whether `groups` is a list; if not, the schema error says so, and checks against the
+    kept groups would only repeat it once per reference."""
+    content = document.content if isinstance(document.content, dict) else {}
+    return isinstance(content.get("groups"), list)
 
 
 def _problem(document: Document, path: Path_, message: str) -> Problem:
@@ -118,7 +134,7 @@ def _defaults(document: Document) -> Iterator[Problem]:
 def _move_targets(document: Document, entries: Sequence[CodeEntry]) -> Iterator[Problem]:
     content = document.content if isinstance(document.content, dict) else {}
     retired = content.get("retired")
-    if not isinstance(retired, list):
+    if not isinstance(retired, list) or not _has_groups(document):
         return
     kept = sorted({entry.code for entry in entries if entry.kept})
     retired_codes = {entry.code for entry in entries if not entry.kept}
@@ -131,7 +147,13 @@ def _move_targets(document: Document, entries: Sequence[CodeEntry]) -> Iterator[
         path: Path_ = ("retired", index, "move_users_to")
         if target in kept:
             continue  # a code both kept and retired is reported once, as such, not here too
-        if target in retired_codes:
+        if target == item.get("code"):
+            yield _problem(
+                document,
+                path,
+                f"{target!r} is this retired group itself; move users to a kept group",
+            )
+        elif target in retired_codes:
             yield _problem(
                 document,
                 path,
@@ -164,7 +186,7 @@ def check_institution_against_groups(institution: Document, groups: Document) ->
                     "remove it from protected_groups first if it really must go",
                 )
             )
-        elif code not in kept:
+        elif code not in kept and _has_groups(groups):
             problems.append(
                 _problem(
                     institution,
@@ -180,7 +202,8 @@ def check_slug_matches_folder(institution: Document, folder_name: str) -> list[P
     """The slug names the folder, so CODEOWNERS and `--institution` agree on one name."""
     content = institution.content if isinstance(institution.content, dict) else {}
     slug = content.get("slug")
-    if isinstance(slug, str) and slug != folder_name:
+    # an invalid slug is reported by the schema check; renaming the folder to it would not help
+    if isinstance(slug, str) and slug != folder_name and re.search(_slug_pattern(), slug):
         return [
             _problem(
                 institution,
@@ -189,6 +212,11 @@ def check_slug_matches_folder(institution: Document, folder_name: str) -> list[P
             )
         ]
     return []
+
+
+def _slug_pattern() -> str:
+    schema: Any = validator_for("institution.schema.json").schema
+    return str(schema["properties"]["slug"]["pattern"])
 
 
 def check_unique_across_institutions(

@@ -147,11 +147,13 @@ def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
         mark = error.problem_mark or error.context_mark
         reason = " ".join((error.problem or error.context or "invalid YAML").split())
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return problem(f"invalid YAML: {reason}", line, column)
+        return problem(_syntax_message(error, reason, text, line, column), line, column)
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text.encode("utf-8"), len(text[: error.position].encode()))
+        char = error.character  # PyYAML and libyaml both give the code point as an int
+        shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
         return problem(
-            f"file contains the control character {error.character!r}, which YAML does not "
+            f"file contains an invisible control character ({shown}), which YAML does not "
             "allow; remove it",
             line,
             column,
@@ -174,6 +176,33 @@ def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
         mark = error.node.start_mark
         return problem(str(error), mark.line + 1, mark.column + 1)
     return Document(display, content, builder.source_map, tuple(builder.problems))
+
+
+def _syntax_message(
+    error: yaml.MarkedYAMLError, reason: str, text: str, line: int, column: int
+) -> str:
+    """PyYAML's reason, plus what to look for: people mostly break indentation and quotes."""
+    lines = text.split("\n")
+    if 0 < line <= len(lines) and lines[line - 1][column - 1 : column] == "\t":
+        return "invalid YAML: a tab character; YAML indents with spaces only"
+    if reason == "second occurrence" and error.context and error.context_mark:
+        # libyaml: "found duplicate anchor; first occurrence" ... "second occurrence"
+        first = error.context_mark.line + 1
+        return f"invalid YAML: duplicate anchor (first defined on line {first}); rename one"
+    if reason.startswith("found undefined alias"):
+        return (
+            "invalid YAML: an alias (*name) refers to no anchor (&name) above it; "
+            "write the value out"
+        )
+    if isinstance(error, yaml.scanner.ScannerError | yaml.parser.ParserError):
+        return f"invalid YAML: {reason}; check the indentation and quotes here and just above"
+    return f"invalid YAML: {reason}"
+
+
+def _tag_text(tag: str) -> str:
+    """`tag:yaml.org,2002:python/name` -> `!!python/name`, as it is written in the file."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag.removeprefix(prefix) if tag.startswith(prefix) else tag
 
 
 def _is_blank(node: yaml.Node) -> bool:
@@ -215,7 +244,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if node.tag not in _COLLECTION_TAGS:
-            self._report(node, path, f"YAML tag {node.tag!r} is not allowed here; remove it")
+            self._report(node, path, f"YAML tag {_tag_text(node.tag)!r} is not allowed; remove it")
         self._open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -228,6 +257,9 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         self.source_map.scalars[path] = ScalarSource(node.value, node.style in ("'", '"'))
+        if node.tag not in self._constructor.yaml_constructors:  # !!python/..., !custom
+            self._report(node, path, f"YAML tag {_tag_text(node.tag)!r} is not allowed; remove it")
+            return node.value
         try:
             return self._constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as error:

@@ -1,0 +1,101 @@
+"""Live Alma as frozen dataclasses: what the reader saw, reduced to what the plan compares.
+
+Only aggregates live here. A census counts users and fingerprints the set of members, but
+never keeps who they are: the plan, its JSON and its comments must stay free of personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class LiveGroup:
+    """One row of Alma's UserGroups code table."""
+
+    code: str
+    description: str
+    enabled: bool = True
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class RecordTypeMapping:
+    """One row of the UserRecordTypeUserGroup mapping table: which record type may use a group."""
+
+    record_type: str
+    user_group: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class UserBreakdown:
+    """Counts of a group's users, from an exact census; all zero for an empty group."""
+
+    total: int = 0
+    active: int = 0
+    inactive: int = 0
+    expired: int = 0
+    internal: int = 0
+    external: int = 0
+    with_loans: int = 0
+    with_requests: int = 0
+    with_fees: int = 0
+    # purge candidates are inactive or expired users; those without loans, requests or fees
+    # are purgeable, the rest are blocked, and the blocked_* counts say why (they overlap)
+    purge_candidates: int = 0
+    purgeable: int = 0
+    blocked_by_loans: int = 0
+    blocked_by_requests: int = 0
+    blocked_by_fees: int = 0
+
+
+@dataclass(frozen=True)
+class GroupCensus:
+    """The exact census of one group (paged with expand=full, filtered on the exact code)."""
+
+    code: str
+    breakdown: UserBreakdown
+    member_fingerprint: str  # sha256 of sorted member ids: detects change, reveals no one
+    newest_modification: date | None = None
+
+
+@dataclass(frozen=True)
+class RuleReference:
+    """A configuration row that names a group code (Analytics rules report, other tables)."""
+
+    source: str  # e.g. "Fulfillment unit rules (Analytics)" or "mapping table PatronLimits"
+    name: str  # the rule or row's name as Alma shows it
+    group_code: str
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """One institution's live Alma, as read for one plan."""
+
+    slug: str
+    groups: tuple[LiveGroup, ...]
+    mappings: tuple[RecordTypeMapping, ...] = ()
+    # cheap counts (q=user_group~CODE, limit=1): a word match, so at least the real size
+    estimated_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    census: Mapping[str, GroupCensus] = field(default_factory=lambda: MappingProxyType({}))
+    total_users: int = 0
+    references: tuple[RuleReference, ...] = ()
+    daily_calls_left: int | None = None
+    last_sis_run: datetime | None = None
+
+    def group(self, code: str) -> LiveGroup | None:
+        return next((group for group in self.groups if group.code == code), None)
+
+    def users_in(self, code: str) -> int:
+        """The exact count when a census was taken, else the cheap estimate."""
+        census = self.census.get(code)
+        if census is not None:
+            return census.breakdown.total
+        return self.estimated_counts.get(code, 0)
+
+    def record_types_of(self, code: str) -> tuple[str, ...]:
+        return tuple(sorted(m.record_type for m in self.mappings if m.user_group == code))
