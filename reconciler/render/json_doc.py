@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict
 
 from reconciler.desired.loading import ValidationReport
+from reconciler.plan import Plan
+from reconciler.plan_file import to_document
 
 VALIDATION_FORMAT_VERSION = 1
 
@@ -19,3 +21,8 @@ def render_validation(report: ValidationReport) -> str:
         "problems": [asdict(problem) for problem in report.problems],
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def render_plan(plan: Plan) -> str:
+    """The saved-plan document (schemas/plan.schema.json), checksum included."""
+    return json.dumps(to_document(plan), indent=2, sort_keys=True) + "\n"

@@ -3,24 +3,87 @@
 from __future__ import annotations
 
 from reconciler.desired.loading import ValidationReport
+from reconciler.model.changes import Action, InstitutionPlan
+from reconciler.plan import Plan
+from reconciler.render.symbols import SYMBOL, blocked_line, breakdown_line, describe, plural
+
+_COLOURS = {"+": "32", "~": "33", "-": "31", "→": "36", "?": "2", "!": "1;31", "dim": "2"}
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _paint(text: str, key: str, colour: bool) -> str:
+    return f"\033[{_COLOURS[key]}m{text}\033[0m" if colour else text
 
 
 def render_validation(report: ValidationReport) -> str:
     """Every problem on its own `file:line:col: key: message` line, then one summary line."""
     checked = (
-        f"{_plural(len(report.institutions_checked), 'institution')}, "
-        f"{_plural(report.files_checked, 'file')}"
+        f"{plural(len(report.institutions_checked), 'institution')}, "
+        f"{plural(report.files_checked, 'file')}"
     )
     if report.ok:
         return f"ok: {checked} valid\n"
     lines = [str(problem) for problem in report.problems]
     files = len({problem.file for problem in report.problems})
     lines.append(
-        f"{_plural(len(report.problems), 'problem')} in {_plural(files, 'file')} "
-        f"({checked} checked)"
+        f"{plural(len(report.problems), 'problem')} in {plural(files, 'file')} ({checked} checked)"
     )
     return "\n".join(lines) + "\n"
+
+
+def institution_summary(plan: InstitutionPlan) -> str:
+    if not plan.has_changes and not plan.violations:
+        return f"{plan.slug}: no changes"
+    parts = [plural(len(plan.changes), "change")]
+    if plan.users_moved:
+        parts.append(f"{plan.users_moved:,} users moved")
+    if plan.users_purged:
+        parts.append(f"{plan.users_purged:,} purged")
+    if plan.violations:
+        parts.append(plural(len(plan.violations), "violation"))
+    parts.append(f"~{plural(plan.api_calls, 'API call')}")
+    return f"{plan.slug}: " + ", ".join(parts)
+
+
+def render_plan(plan: Plan, *, colour: bool = False) -> str:
+    """Changes per institution with + ~ - → symbols, violations, and summary lines."""
+    lines: list[str] = []
+    quiet = []
+    for institution in plan.institutions:
+        if not institution.has_changes and not institution.violations:
+            quiet.append(institution.slug)
+            continue
+        lines.append(_paint(institution.slug, "!", colour) if colour else institution.slug)
+        for change in institution.changes:
+            symbol = SYMBOL[change.action]
+            lines.append(f"  {_paint(symbol, symbol, colour)} {describe(change)}")
+            if change.action in (Action.MOVE_USERS, Action.PURGE_USERS):
+                for extra in (breakdown_line(change.breakdown), blocked_line(change)):
+                    if extra:
+                        lines.append(_paint(f"      {extra}", "dim", colour))
+            lines.append(_paint(f"      why: {change.why}", "dim", colour))
+        for violation in institution.violations:
+            where = f" ({violation.location})" if violation.location.line else ""
+            lines.append(
+                _paint(f"  ! {violation.rule.value}: {violation.message}{where}", "!", colour)
+            )
+            lines.append(f"      way out: {violation.way_out}")
+        lines.append(f"  {institution_summary(institution)}")
+        lines.append("")
+    if quiet:
+        lines.append(f"no changes: {', '.join(quiet)}")
+    lines.append(overall_summary(plan))
+    return "\n".join(lines) + "\n"
+
+
+def overall_summary(plan: Plan) -> str:
+    changed = sum(p.has_changes for p in plan.institutions)
+    if not plan.has_changes and not plan.violations:
+        return f"Plan: no changes in {plural(len(plan.institutions), 'institution')}."
+    moved = sum(p.users_moved for p in plan.institutions)
+    purged = sum(p.users_purged for p in plan.institutions)
+    return (
+        f"Plan: {changed} of {plural(len(plan.institutions), 'institution')} with changes, "
+        f"{plural(sum(len(p.changes) for p in plan.institutions), 'change')}, "
+        f"{moved:,} users moved, {purged:,} purged, "
+        f"{plural(len(plan.violations), 'violation')}, ~{plural(plan.api_calls, 'API call')}."
+    )

@@ -1,0 +1,152 @@
+"""Build plans: diff, estimate the API calls, check the safety rules. Pure: no I/O.
+
+The reader of live Alma and the loader of the desired state hand their results in; this module
+turns them into `InstitutionPlan`s and a `Plan` that can be rendered, saved and applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from reconciler import safety
+from reconciler.diff import diff_institution
+from reconciler.model import DesiredState, InstitutionState
+from reconciler.model.changes import Action, Change, InstitutionPlan, Violation
+from reconciler.model.history import PatronLoadHistory
+from reconciler.model.live import LiveState
+
+PLAN_FORMAT_VERSION = 1
+
+# Above this many users a move goes through an itemized set and the Update/Notify Users job
+# (a few dozen calls) instead of one GET and one PUT per user.
+BULK_MOVE_THRESHOLD = 500
+SET_MEMBERS_PER_CALL = 1000
+JOB_POLLS = 12  # a job instance is polled about this often while it runs
+CENSUS_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan across institutions, tied to the commit and desired state it was made from."""
+
+    institutions: tuple[InstitutionPlan, ...]
+    commit: str | None
+    desired_hash: str
+
+    @property
+    def has_changes(self) -> bool:
+        return any(p.has_changes for p in self.institutions)
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        return tuple(v for p in self.institutions for v in p.violations)
+
+    @property
+    def api_calls(self) -> int:
+        return sum(p.api_calls for p in self.institutions)
+
+
+def estimate_api_calls(changes: Sequence[Change]) -> int:
+    """About how many calls apply will make (reads, writes, censuses and job polls)."""
+    actions = {change.action for change in changes}
+    calls = 0
+    table_phases = (
+        {Action.CREATE_GROUP, Action.ENABLE_GROUP, Action.UPDATE_GROUP},
+        {Action.ADD_MAPPING},
+        {Action.REMOVE_MAPPING},
+        {Action.DISABLE_GROUP, Action.DELETE_GROUP},
+    )
+    calls += sum(2 for phase in table_phases if actions & phase)  # GET then PUT of the table
+    for change in changes:
+        if change.action is Action.MOVE_USERS:
+            calls += move_calls(change.users)
+        elif change.action is Action.PURGE_USERS:
+            calls += 2 * change.users  # re-read each user, then DELETE
+        elif change.action is Action.VERIFY_EMPTY:
+            calls += 2  # a count, then one census page that should be empty
+    return calls
+
+
+def move_calls(users: int) -> int:
+    if users <= BULK_MOVE_THRESHOLD:
+        return 2 * users  # GET the full record, PUT it back with override=user_group
+    set_calls = 2 + math.ceil(users / SET_MEMBERS_PER_CALL)  # create, add members, delete
+    census = math.ceil(users / CENSUS_PAGE) + 1  # find the members, then the residue
+    return set_calls + 1 + JOB_POLLS + census
+
+
+def live_fingerprint(live: LiveState) -> str:
+    """A digest of the group table and mappings, to refuse applying to a changed Alma."""
+    rows = sorted((row.code, row.description, row.enabled, row.default) for row in live.groups)
+    mappings = sorted((m.record_type, m.user_group, m.enabled) for m in live.mappings)
+    return _digest({"groups": rows, "mappings": mappings})
+
+
+def desired_hash(state: DesiredState) -> str:
+    """A digest of the desired state's meaning (not its formatting or comments)."""
+    document = [
+        {
+            "institution": _without_locations(asdict(s.institution)),
+            "user_groups": _without_locations(asdict(s.user_groups)),
+        }
+        for s in sorted(state.institutions, key=lambda s: s.institution.slug)
+    ]
+    return _digest(document)
+
+
+def _without_locations(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_locations(v) for k, v in value.items() if k != "location"}
+    if isinstance(value, list | tuple):
+        return [_without_locations(v) for v in value]
+    return value
+
+
+def _digest(document: object) -> str:
+    text = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_institution(
+    state: InstitutionState,
+    live: LiveState,
+    history: PatronLoadHistory | None,
+    *,
+    today: date,
+) -> InstitutionPlan:
+    """Diff, cost and check one institution."""
+    changes = diff_institution(state, live)
+    calls = estimate_api_calls(changes)
+    context = safety.SafetyContext(state, live, history, changes, calls, today)
+    return InstitutionPlan(
+        slug=state.institution.slug,
+        changes=changes,
+        violations=safety.check(context),
+        api_calls=calls,
+        live_fingerprint=live_fingerprint(live),
+        users_total=live.total_users,
+        daily_calls_left=live.daily_calls_left,
+    )
+
+
+def build_plan(
+    desired: DesiredState,
+    live: Mapping[str, LiveState],
+    histories: Mapping[str, PatronLoadHistory | None],
+    *,
+    today: date,
+    commit: str | None = None,
+) -> Plan:
+    """The plan for every institution in `desired` (each must have a LiveState)."""
+    plans = tuple(
+        plan_institution(
+            s, live[s.institution.slug], histories.get(s.institution.slug), today=today
+        )
+        for s in sorted(desired.institutions, key=lambda s: s.institution.slug)
+    )
+    return Plan(plans, commit, desired_hash(desired))

@@ -1,0 +1,78 @@
+"""Words and symbols shared by the plan renderers, so text and Markdown say the same thing."""
+
+from __future__ import annotations
+
+from reconciler.model.changes import Action, Change
+from reconciler.model.live import UserBreakdown
+
+SYMBOL = {
+    Action.CREATE_GROUP: "+",
+    Action.ENABLE_GROUP: "~",
+    Action.UPDATE_GROUP: "~",
+    Action.ADD_MAPPING: "+",
+    Action.MOVE_USERS: "→",
+    Action.PURGE_USERS: "-",
+    Action.VERIFY_EMPTY: "?",
+    Action.REMOVE_MAPPING: "-",
+    Action.DISABLE_GROUP: "-",
+    Action.DELETE_GROUP: "-",
+}
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {many or word + 's'}"
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f'"{value}"' if value is not None else "(none)"
+
+
+def describe(change: Change) -> str:  # noqa: PLR0911 - one phrase per action
+    """One line saying what the change does, before → after, with counts."""
+    code = f'"{change.code}"'
+    match change.action:
+        case Action.CREATE_GROUP:
+            fields = {f.name: f.after for f in change.fields}
+            default = ", default" if fields.get("default") else ""
+            return f"create group {code} ({fields.get('description')}{default})"
+        case Action.ENABLE_GROUP:
+            return f"enable group {code}"
+        case Action.UPDATE_GROUP:
+            parts = [f"{f.name} {_value(f.before)} → {_value(f.after)}" for f in change.fields]
+            return f"update group {code}: " + "; ".join(parts)
+        case Action.ADD_MAPPING:
+            return f"allow record types {', '.join(change.record_types)} to use {code}"
+        case Action.MOVE_USERS:
+            return f'move {plural(change.users, "user")} from {code} to "{change.target}"'
+        case Action.PURGE_USERS:
+            blocked = sum(count for _, count in change.blocked)
+            kept = f"; {blocked:,} kept back" if blocked else ""
+            return f"purge {plural(change.users, 'inactive user')} from {code}{kept}"
+        case Action.VERIFY_EMPTY:
+            return f"verify {code} is empty (fresh census)"
+        case Action.REMOVE_MAPPING:
+            return f"remove record-type mapping of {code} ({', '.join(change.record_types)})"
+        case Action.DISABLE_GROUP:
+            return f"disable group {code}"
+        case Action.DELETE_GROUP:
+            return f"delete group {code} (cannot be restored by API)"
+
+
+def breakdown_line(breakdown: UserBreakdown | None) -> str | None:
+    """Who the moved or purged users are, in counts only (never who)."""
+    if breakdown is None or breakdown.total == 0:
+        return None
+    return (
+        f"active {breakdown.active:,}, inactive {breakdown.inactive:,}, "
+        f"expired {breakdown.expired:,}; internal {breakdown.internal:,}, "
+        f"external {breakdown.external:,}; with loans {breakdown.with_loans:,}, "
+        f"requests {breakdown.with_requests:,}, fees {breakdown.with_fees:,}"
+    )
+
+
+def blocked_line(change: Change) -> str | None:
+    if not change.blocked:
+        return None
+    return "kept back: " + ", ".join(f"{count:,} with {reason}" for reason, count in change.blocked)
