@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from reconciler import plan_file
@@ -97,3 +98,9 @@ def test_bulk_moves_cost_far_fewer_calls_than_per_user() -> None:
     """Above the bulk threshold a move costs a set, a job and a census, not two calls a user."""
     assert move_calls(10) == 20
     assert move_calls(BULK_MOVE_THRESHOLD * 20) < BULK_MOVE_THRESHOLD
+
+
+def test_document_matches_the_published_schema() -> None:
+    """The JSON plan validates against schemas/plan.schema.json."""
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(plan_file.to_document(make_plan()))
