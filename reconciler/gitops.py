@@ -29,8 +29,7 @@ def _repo(path: Path) -> git.Repo:
 def current_commit(path: Path) -> str | None:
     """The SHA of HEAD, or None outside git or before the first commit."""
     try:
-        repo = git.Repo(path, search_parent_directories=True)
-        return repo.head.commit.hexsha
+        return str(git.Repo(path, search_parent_directories=True).head.commit.hexsha)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
         return None
 
