@@ -15,6 +15,7 @@ from reconciler.model import InstitutionState, SourceLocation
 from reconciler.model.changes import Action, Change, Rule, Violation
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
+from reconciler.patron_loads.staleness import Staleness, is_stale
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def patron_load_history(context: SafetyContext) -> list[Violation]:
     if not retiring:
         return []
     slug = context.state.institution.slug
-    if context.history is None or not context.history.files:
+    verdict = is_stale(context.history, context.live.last_sis_run)
+    if verdict.status is Staleness.MISSING:
         return [
             Violation(
                 Rule.PATRON_LOAD_HISTORY,
@@ -132,16 +134,14 @@ def patron_load_history(context: SafetyContext) -> list[Violation]:
                 f"run 'alma-groups patron-loads ingest {slug} FILE...' on the recent SIS files",
             )
         ]
-    newest = context.history.newest_file_date()
-    last_run = context.live.last_sis_run
-    if newest is not None and last_run is not None and last_run.date() > newest:
+    if verdict.status is Staleness.STALE:
         return [
             Violation(
                 Rule.PATRON_LOAD_HISTORY,
                 None,
-                f"patron-load history is stale: Alma ran a patron load on "
-                f"{last_run.date().isoformat()}, the newest ingested file is from "
-                f"{newest.isoformat()}",
+                f"patron-load history is stale: Alma's SIS job ran on "
+                f"{verdict.last_sis_run:%Y-%m-%d}, the newest ingested file is from "
+                f"{verdict.newest_file_date}",
                 f"ingest the newer SIS files with 'alma-groups patron-loads ingest {slug} FILE...'",
             )
         ]

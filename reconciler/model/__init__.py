@@ -19,13 +19,28 @@ from reconciler.model.desired import (
     SourceLocation,
     UserGroups,
 )
+from reconciler.model.history import (
+    MAX_CODE_LENGTH,
+    NO_GROUP,
+    NO_GROUP_LABEL,
+    GroupSighting,
+    PatronLoadFile,
+    PatronLoadHistory,
+    group_label,
+)
 
 __all__ = [
+    "MAX_CODE_LENGTH",
     "NOWHERE",
+    "NO_GROUP",
+    "NO_GROUP_LABEL",
     "DesiredState",
+    "GroupSighting",
     "Institution",
     "InstitutionState",
     "KeptGroup",
+    "PatronLoadFile",
+    "PatronLoadHistory",
     "PatronLoadPolicy",
     "Problem",
     "Region",
@@ -34,4 +49,5 @@ __all__ = [
     "Sector",
     "SourceLocation",
     "UserGroups",
+    "group_label",
 ]

@@ -21,6 +21,9 @@ NO_GROUP = ""
 
 NO_GROUP_LABEL = "(no group)"
 
+MAX_CODE_LENGTH = 255
+"""Longest user_group or record_type value kept; longer text is not a code but misplaced data."""
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -67,6 +70,12 @@ class PatronLoadFile:
         if list(self.record_types) != sorted(set(self.record_types)):
             raise ValueError("record_types must be sorted and unique")
         codes = [code for code, _ in self.users_by_group]
+        # never echo the value: text this long in a code field may be a misplaced personal field
+        if any(len(code) > MAX_CODE_LENGTH for code in (*codes, *self.record_types)):
+            raise ValueError(
+                f"a user_group or record_type value is longer than {MAX_CODE_LENGTH} characters;"
+                " codes are short, so the file's columns are probably shifted"
+            )
         if codes != sorted(set(codes)):
             raise ValueError("users_by_group must be sorted by code, each code once")
         if any(count < 1 for _, count in self.users_by_group):

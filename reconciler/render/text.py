@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reconciler.desired.loading import ValidationReport
 from reconciler.model.changes import Action, InstitutionPlan
+from reconciler.patron_loads import IngestResult
 from reconciler.plan import Plan
 from reconciler.render.symbols import SYMBOL, blocked_line, breakdown_line, describe, plural
 
@@ -87,3 +90,23 @@ def overall_summary(plan: Plan) -> str:
         f"{moved:,} users moved, {purged:,} purged, "
         f"{plural(len(plan.violations), 'violation')}, ~{plural(plan.api_calls, 'API call')}."
     )
+
+
+def render_ingest(result: IngestResult, history_path: Path) -> str:
+    """Each file ingested (date, users, groups) or already known, then where it was written."""
+    lines = []
+    for item in result.added:
+        lines.append(
+            f"+ {item.file_name}: load of {item.file_date}, {plural(item.users, 'user')} in "
+            f"{plural(len(item.users_by_group), 'group')}"
+        )
+    for item in result.unchanged:
+        lines.append(f"= {item.file_name}: already in the history (same sha256)")
+    if result.written:
+        lines.append(
+            f"wrote {history_path}: {plural(len(result.history.files), 'load file')}, "
+            f"newest {result.history.newest_file_date()}"
+        )
+    else:
+        lines.append(f"{history_path} unchanged")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,100 @@
+"""Real Alma payloads from ../shared/reference/alma-samples read cleanly through our edge code.
+
+The samples are reference material outside this repository (their licences are their
+authors'), so every test here skips when the folder is absent; the fixtures in
+tests/alma/fixtures carry the same quirks for runs without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.alma.errors import error_for_response, parse_error_body
+from reconciler.alma.normalise import as_date, as_int, as_list, clean_text, code_of, parse_json
+from reconciler.alma.paging import read_page
+from reconciler.alma.xmlsafe import child, local_name, parse_xml, text_of
+from reconciler.errors import AlmaApiError, AlmaCall
+
+from .fakes import SHARED_SAMPLES
+
+API_JSON = SHARED_SAMPLES / "api-json"
+API_XML = SHARED_SAMPLES / "api-xml"
+
+
+def _samples(folder: Path, pattern: str) -> list[Path]:
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
+
+
+def _require(folder: Path) -> None:
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not available (shared reference samples absent)")
+
+
+@pytest.mark.parametrize("sample", _samples(API_JSON, "*.json"), ids=lambda p: p.name)
+def test_every_json_sample_parses_and_is_classified(sample: Path) -> None:
+    """Each JSON sample decodes (duplicate keys included) and reads as error or not."""
+    document = parse_json(sample.read_bytes())
+    assert isinstance(document, dict)
+    details = parse_error_body(sample.read_bytes(), "application/json")
+    assert (details is not None) == sample.name.startswith("error_")
+
+
+@pytest.mark.parametrize("sample", _samples(API_XML, "*.xml"), ids=lambda p: p.name)
+def test_every_xml_sample_parses_safely_and_is_not_an_error(sample: Path) -> None:
+    """Each XML sample parses with the DOCTYPE-refusing parser and is not an error envelope."""
+    root = parse_xml(sample.read_bytes())
+    assert local_name(root) in {"user", "job"}
+    assert parse_error_body(sample.read_bytes(), "application/xml") is None
+
+
+def test_error_sample_becomes_an_error_with_tracking_id() -> None:
+    """The real 402203 body (blank lines, result null) yields code and trackingId."""
+    _require(API_JSON)
+    body = (API_JSON / "error_402203_with_result_null.json").read_bytes()
+    error = error_for_response(AlmaCall("GET", "/bibs/{mms_id}"), 400, "application/json", body)
+    assert isinstance(error, AlmaApiError)
+    assert error.alma_code == "402203"
+    assert error.tracking_id == "E02-2706205445-WZJWP-AWAE1632347523"
+
+
+def test_duplicate_external_id_keeps_the_last_value() -> None:
+    """The SLSP user repeating `external_id` reads with the last (non-empty) value."""
+    _require(API_JSON)
+    user = parse_json((API_JSON / "slsp_user_external_group01.json").read_bytes())
+    assert user["external_id"] == "SLSP-NZ-EDUID"
+    assert code_of(user["user_group"]) == "01"
+    assert clean_text(user["user_group"]["desc"]) == "Swiss Resident"
+
+
+def test_user_samples_expose_group_dates_and_counts() -> None:
+    """The Ex Libris doc user reads: group 08, dates with Z, loans as a string."""
+    _require(API_JSON)
+    user = parse_json((API_JSON / "exl_doc_user_johns.json").read_bytes())
+    assert code_of(user["user_group"]) == "08"
+    assert as_date(user["expiry_date"]) is not None
+    assert as_int(user["loans"]) == 14
+    for name in ("slsp_user_small_staff.json", "slsp_user_staff_many_roles.json"):
+        staff = parse_json((API_JSON / name).read_bytes())
+        assert code_of(staff["user_group"]) == "99"
+        assert clean_text(staff["user_group"]["desc"]) == "Staff User"
+        assert code_of(staff["campus_code"]) == ""
+        assert len(as_list(staff.get("user_role"))) >= 1
+
+
+def test_past_end_sample_is_an_empty_page() -> None:
+    """The loans page read past the end has no records and a stale total."""
+    _require(API_JSON)
+    page = read_page(
+        parse_json((API_JSON / "list_envelope_past_end_empty.json").read_bytes()), "item_loan"
+    )
+    assert page.records == ()
+    assert page.total == 145
+
+
+def test_xml_user_sample_reads_group_code() -> None:
+    """The XML twin of the doc user carries the group code as element text."""
+    _require(API_XML)
+    root = parse_xml((API_XML / "exl_doc_user_johns.xml").read_bytes())
+    assert text_of(child(root, "user_group")) == "08"
