@@ -1,0 +1,179 @@
+"""The sandbox application: authentication, thresholds, faults, routing, the request log.
+
+One `handle(request)` call per HTTP request, in the server's handler thread. The order follows
+Alma's gateway: the key decides the institution (bad key: XML error, whatever was asked), then
+governance thresholds, then the endpoint. Latency and slow responses sleep in the calling
+thread, so concurrent requests are never serialised by the knobs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.sandbox import analytics, codetables, jobs, sets, users
+from reconciler.sandbox.context import Ctx
+from reconciler.sandbox.faults import (
+    DailyQuota,
+    Fault,
+    FaultConfig,
+    FaultInjector,
+    LoggedRequest,
+    PerSecondLimiter,
+    RequestLog,
+    utc_day,
+)
+from reconciler.sandbox.http import AlmaError, Request, Response, Route, Router, error_response
+from reconciler.sandbox.jobbodies import sis_synchronize, update_users
+from reconciler.sandbox.jobs import JobRunner, JobTiming
+from reconciler.sandbox.store import Store
+
+DEFAULT_DAILY_LIMIT = 250_000
+UNAUTHORIZED = "API-key not defined or not configured to allow this API."
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Every knob of a running sandbox; `api_keys` maps slug → key (None: `sandbox-<slug>`)."""
+
+    latency_ms: int = 0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    per_second_limit: int = 25
+    daily_limit: int = DEFAULT_DAILY_LIMIT
+    job_timing: JobTiming = field(default_factory=JobTiming)
+    api_keys: Mapping[str, str] | None = None
+    read_only: frozenset[str] = frozenset()  # slugs whose key may only GET
+    ip_blocked: frozenset[str] = frozenset()  # slugs "calling from outside the key's IP range"
+    # Alma's JSON sometimes gives a one-member list as a bare object; True mimics it everywhere.
+    single_item_lists_as_objects: bool = False
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in (codetables, users, sets, jobs, analytics):
+        module.register(router)
+    return router
+
+
+@dataclass(frozen=True)
+class _Institution:
+    slug: str
+    alma_code: str
+    name: str
+
+
+class SandboxApp:
+    """Answers parsed requests; returns None for a request whose connection must be dropped."""
+
+    def __init__(self, store: Store, config: SandboxConfig, base_url: str) -> None:
+        self.store = store
+        self.config = config
+        self.base_url = base_url
+        self.router = build_router()
+        self.log = RequestLog()
+        self.faults = FaultInjector(config.faults)
+        self.limiter = PerSecondLimiter(config.per_second_limit)
+        today = utc_day()
+        used = {
+            str(i): int(u)
+            for i, u in store.all("SELECT inst, used FROM quota WHERE day = ?", (today,))
+        }
+        self.quota = DailyQuota(config.daily_limit, today, used)
+        self.jobs = JobRunner(
+            store, config.job_timing, {jobs.UPDATE_USERS_JOB: update_users}, sis_synchronize
+        )
+        self.keys: dict[str, _Institution] = {}
+        for slug, alma_code, name, key in store.all(
+            "SELECT slug, alma_code, name, api_key FROM institutions ORDER BY slug"
+        ):
+            chosen = (config.api_keys or {}).get(str(slug), str(key))
+            self.keys[chosen] = _Institution(str(slug), str(alma_code), str(name))
+
+    def api_keys(self) -> dict[str, str]:
+        return {inst.slug: key for key, inst in self.keys.items()}
+
+    def save_quota(self) -> None:
+        day, used = self.quota.used()
+        with self.store.tx() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO quota VALUES (?, ?, ?)",
+                [(i, day, u) for i, u in used.items()],
+            )
+
+    def _authenticate(self, request: Request) -> _Institution:
+        """The institution of the API key (header `Authorization: apikey …` or `?apikey=`)."""
+        header = request.headers.get("authorization", "")
+        key = header[7:].strip() if header.lower().startswith("apikey ") else ""
+        inst = self.keys.get(key or request.query.get("apikey", ""))
+        if inst is None or (request.method != "GET" and inst.slug in self.config.read_only):
+            raise AlmaError(400, "UNAUTHORIZED", UNAUTHORIZED, xml_only=True)
+        if inst.slug in self.config.ip_blocked:
+            raise AlmaError(
+                403, "FORBIDDEN", "Request is not allowed from this IP address.", xml_only=True
+            )
+        return inst
+
+    def handle(self, request: Request) -> Response | None:
+        if self.config.latency_ms:
+            time.sleep(self.config.latency_ms / 1000)
+        slug, template = "", "<unknown>"
+        try:
+            found = self.router.match(request.method, request.path)
+            template = found[0].template if found else template
+            inst = self._authenticate(request)
+            slug = inst.slug
+            fault, delay = self.faults.draw(slug)
+            if delay:
+                time.sleep(delay)
+            if fault is Fault.DROP:
+                self.log.add(LoggedRequest(slug, request.method, template, 0))
+                return None
+            response = self._answer(request, inst, fault, found)
+        except AlmaError as error:
+            response = error_response(error, request)
+        self.log.add(LoggedRequest(slug, request.method, template, response.status))
+        return response
+
+    def _answer(
+        self,
+        request: Request,
+        inst: _Institution,
+        fault: Fault,
+        found: tuple[Route, dict[str, str]] | None,
+    ) -> Response:
+        if fault is Fault.ERROR_5XX:
+            raise AlmaError(500, "INTERNAL_SERVER_ERROR", "Internal server error (injected).")
+        if fault is Fault.THROTTLED or not self.limiter.allow(inst.slug):
+            raise AlmaError(
+                429, "PER_SECOND_THRESHOLD", "HTTP requests are more than allowed per second"
+            )
+        remaining = self.quota.take(inst.slug)
+        if remaining is None:
+            raise AlmaError(429, "DAILY_THRESHOLD", "Daily API Request Threshold has been reached")
+        if found is None:
+            raise AlmaError(404, "404", f"No API matches {request.method} {request.path}")
+        route, params = found
+        ctx = Ctx(self.store, inst.slug, inst.alma_code, inst.name, self.base_url, self.jobs)
+        try:
+            response: Response = route.handler(ctx, request, **params)
+        except AlmaError:
+            raise
+        except Exception as exc:  # a sandbox bug must look like an Alma 500, not a dropped socket
+            raise AlmaError(500, "INTERNAL_SERVER_ERROR", f"Sandbox error: {exc!r}") from exc
+        if 200 <= response.status < 300:
+            response.headers["X-Exl-Api-Remaining"] = str(remaining)
+        if self.config.single_item_lists_as_objects and request.wants_json:
+            response.payload = collapse_single_lists(response.payload)
+        return response
+
+
+def collapse_single_lists(value: Any) -> Any:
+    """[{…}] → {…} at every depth: the JSON quirk clients must normalise."""
+    if isinstance(value, dict):
+        return {k: collapse_single_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [collapse_single_lists(v) for v in value]
+        return items[0] if len(items) == 1 and isinstance(items[0], dict) else items
+    return value

@@ -1,0 +1,156 @@
+"""User records as stored: the blank shape swap-all resets to, search words, table rows.
+
+Shared by the seeder (bulk inserts) and the users endpoints (PUT), so a seeded user and a
+user rewritten by the API look exactly alike in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from typing import Any
+
+from reconciler.sandbox.store import dumps
+
+# Fields an EXTERNAL user keeps on PUT unless `override` names them (Alma's "protected" list).
+PROTECTED_FIELDS = (
+    "user_group",
+    "job_category",
+    "pin_number",
+    "preferred_language",
+    "campus_code",
+    "rs_library",
+    "user_title",
+    "library_notice",
+    "pref_first_name",
+    "pref_middle_name",
+    "pref_last_name",
+    "cataloger_level",
+)
+# `override` uses Alma's parameter names; two differ from the JSON field names.
+OVERRIDE_NAMES = {"rs_libraries": "rs_library", "library_notices": "library_notice"}
+
+# Word-searchable fields for `q=field~value` (user_group is searched through the code table).
+SEARCH_FIELDS = (
+    "primary_id",
+    "first_name",
+    "last_name",
+    "middle_name",
+    "email",
+    "identifiers",
+    "job_category",
+    "phone_number",
+)
+
+_WORD = re.compile(r"[0-9a-z]+")
+
+
+def blank_user() -> dict[str, Any]:
+    """What a swap-all PUT leaves in a field the body omits."""
+    empty = {"value": "", "desc": ""}
+    return {
+        "record_type": {"value": "PUBLIC", "desc": "Public"},
+        "primary_id": "",
+        "first_name": "",
+        "middle_name": "",
+        "last_name": "",
+        "full_name": "",
+        "user_title": dict(empty),
+        "job_category": dict(empty),
+        "job_description": "",
+        "gender": dict(empty),
+        "user_group": dict(empty),
+        "campus_code": dict(empty),
+        "web_site_url": "",
+        "cataloger_level": {"value": "00", "desc": "[00] Default Level"},
+        "preferred_language": {"value": "en", "desc": "English"},
+        "expiry_date": "",
+        "purge_date": "",
+        "account_type": {"value": "INTERNAL", "desc": "Internal"},
+        "external_id": "",
+        "password": "",
+        "force_password_change": "",
+        "status": {"value": "ACTIVE", "desc": "Active"},
+        "status_date": "",
+        "contact_info": {"address": [], "email": [], "phone": []},
+        "pref_first_name": "",
+        "pref_middle_name": "",
+        "pref_last_name": "",
+        "pref_name_suffix": "",
+        "is_researcher": False,
+        "user_identifier": [],
+        "user_role": [],
+        "user_block": [],
+        "user_note": [],
+        "user_statistic": [],
+        "proxy_for_user": [],
+        "rs_library": [],
+        "library_notice": [],
+    }
+
+
+def pack(record: dict[str, Any]) -> bytes:
+    """A record as stored: compressed JSON (about a third of the size; a million users fit)."""
+    return zlib.compress(dumps(record).encode(), 1)
+
+
+def unpack(blob: bytes) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(zlib.decompress(blob))
+    return record
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def search_words(record: dict[str, Any]) -> str:
+    """Field-tagged words (`last_name:smith`) padded with spaces, for LIKE '% field:word %'."""
+    contact = record.get("contact_info") or {}
+    sources: dict[str, list[str]] = {
+        "primary_id": [str(record.get("primary_id") or "")],
+        "first_name": [str(record.get("first_name") or "")],
+        "last_name": [str(record.get("last_name") or "")],
+        "middle_name": [str(record.get("middle_name") or "")],
+        "email": [str(e.get("email_address") or "") for e in contact.get("email") or []],
+        "phone_number": [str(p.get("phone_number") or "") for p in contact.get("phone") or []],
+        "identifiers": [str(i.get("value") or "") for i in record.get("user_identifier") or []],
+        "job_category": [str((record.get("job_category") or {}).get("value") or "")],
+    }
+    tagged = [f"{field}:{w}" for field, texts in sources.items() for t in texts for w in words(t)]
+    return " " + " ".join(tagged) + " "
+
+
+def group_of(record: dict[str, Any]) -> str:
+    """The group code, whether sent as {"value": code} (Alma's shape) or a bare string."""
+    group = record.get("user_group")
+    if isinstance(group, dict):
+        return str(group.get("value") or "")
+    return str(group or "")
+
+
+def user_row(
+    inst: str, record: dict[str, Any], loans: int, requests: int, fees: float, *, manual: str
+) -> tuple[Any, ...]:
+    """The `users` table row for a record (column order as in the schema)."""
+    return (
+        inst,
+        record["primary_id"],
+        group_of(record),
+        str(record.get("last_name") or ""),
+        str(record.get("first_name") or ""),
+        search_words(record),
+        loans,
+        requests,
+        fees,
+        manual,
+        pack(record),
+    )
+
+
+def identifier_rows(inst: str, record: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (inst, str(i["value"]), record["primary_id"])
+        for i in record.get("user_identifier") or []
+        if i.get("value")
+    ]

@@ -1,0 +1,76 @@
+"""Contract: the project's own AlmaClient works against the sandbox end to end."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from reconciler.sandbox import RULES_REPORT_PATH, SandboxServer
+
+from .conftest import institution
+
+alma = pytest.importorskip("reconciler.alma")
+
+
+@pytest.fixture
+def client(sandbox: SandboxServer) -> Any:
+    env = {"ALMA_API_URL": sandbox.base_url, "ALMA_API_KEY_UCF": sandbox.api_keys()["ucf"]}
+    with alma.AlmaClient.for_institution(institution("ucf"), env) as opened:
+        yield opened
+
+
+def test_client_reads_tables_users_and_reports(client: Any) -> None:
+    """Code table, counts, full census, one user and the Analytics report all parse."""
+    table = client.get_code_table("UserGroups")
+    assert any(row["code"] == "15" for row in table["row"])
+    count = client.count_users("user_group~15")
+    census = [u for u in client.iter_users("user_group~15") if u["user_group"]["value"] == "15"]
+    assert count is not None
+    assert count >= len(census) > 0
+    user = client.get_user(census[0]["primary_id"], expand="loans,requests,fees")
+    assert user["primary_id"] == census[0]["primary_id"]
+    rows = list(client.iter_report_rows(RULES_REPORT_PATH, limit=25))
+    assert rows
+    assert client.api_remaining is not None
+
+
+def test_client_bulk_move_through_set_and_job(client: Any) -> None:
+    """create_set → add_set_members → run_job(M148) → poll: the users end up in the target."""
+    members = [
+        u["primary_id"]
+        for u in client.iter_users("user_group~15")
+        if u["user_group"]["value"] == "15"
+    ]
+    created = client.create_set("contract move")
+    client.add_set_members(created["id"], members)
+    run = client.run_job(
+        "M148",
+        {
+            "set_id": created["id"],
+            "UPDATE_User_Information_UserGroup_Active": "true",
+            "UPDATE_User_Information_UserGroup_Value": "GR",
+        },
+    )
+    for _ in range(200):
+        status = client.get_job_instance("M148", run.instance_id)["status"]["value"]
+        if status.startswith("COMPLETED"):
+            break
+        time.sleep(0.05)
+    assert status == "COMPLETED_SUCCESS"
+    assert client.count_users("user_group~15") == 0
+
+
+def test_client_per_user_move(client: Any) -> None:
+    """GET → change user_group → PUT with override: an EXTERNAL user's group sticks."""
+    user = next(
+        u
+        for u in client.iter_users("user_group~01")
+        if u["account_type"]["value"] == "EXTERNAL" and u["user_group"]["value"] == "01"
+    )
+    record = client.get_user(user["primary_id"])
+    record["user_group"] = {"value": "GR"}
+    stored = client.update_user(user["primary_id"], record)
+    assert stored["user_group"]["value"] == "GR"
+    assert client.get_user(user["primary_id"])["user_group"]["value"] == "GR"

@@ -1,0 +1,223 @@
+"""Itemized USER sets and the Update/Notify Users job: async runs, thresholds, SIS history."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.sandbox import JobTiming, SandboxServer
+
+from .conftest import Client, error_code, xml_root
+
+GROUP = "UPDATE_User_Information_UserGroup_"
+
+
+def _set(client: Client, name: str, members: list[str]) -> str:
+    created = client.post(
+        "/conf/sets",
+        {
+            "name": name,
+            "type": {"value": "ITEMIZED"},
+            "content": {"value": "USER"},
+            "private": {"value": "false"},
+        },
+    )
+    assert created.status_code == 200, created.text
+    set_id = str(created.json()["id"])
+    if members:
+        added = client.post(
+            f"/conf/sets/{set_id}",
+            {"members": {"member": [{"id": m} for m in members]}},
+            op="add_members",
+        )
+        assert added.status_code == 200, added.text
+        assert added.json()["number_of_members"]["value"] == len(members)
+    return set_id
+
+
+def _run(client: Client, set_id: str, target: str) -> Any:
+    params = {
+        "set_id": set_id,
+        "job_name": "move",
+        f"{GROUP}Active": "true",
+        f"{GROUP}Value": target,
+        f"{GROUP}Condition": "Null",
+    }
+    body = {"parameter": [{"name": {"value": k}, "value": v} for k, v in params.items()]}
+    return client.post("/conf/jobs/M148", body, op="run")
+
+
+def _wait(client: Client, link: str) -> dict[str, Any]:
+    path = link.split("/almaws/v1", 1)[1]
+    for _ in range(200):
+        instance: dict[str, Any] = client.get(path).json()
+        if instance["status"]["value"].startswith("COMPLETED"):
+            return instance
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def _ids(client: Client, code: str) -> list[str]:
+    users = client.get("/users", q=f"user_group~{code}", limit=100, expand="full").json()["user"]
+    return [u["primary_id"] for u in users if u["user_group"]["value"] == code]
+
+
+def test_create_get_delete_set(ucf: Client) -> None:
+    """A set is created empty, read back with its member count, and deleted (204)."""
+    set_id = _set(ucf, "empty", [])
+    assert ucf.get(f"/conf/sets/{set_id}").json()["number_of_members"]["value"] == 0
+    assert ucf.delete(f"/conf/sets/{set_id}").status_code == 204
+    assert error_code(ucf.get(f"/conf/sets/{set_id}")) == "60107"
+
+
+def test_duplicate_set_name_is_refused(ucf: Client) -> None:
+    """Set names are unique (402263)."""
+    _set(ucf, "same", [])
+    again = ucf.post(
+        "/conf/sets", {"name": "same", "type": {"value": "ITEMIZED"}, "content": {"value": "USER"}}
+    )
+    assert error_code(again) == "402263"
+
+
+def test_add_members_caps_at_1000(ucf: Client) -> None:
+    """More than 1000 members in one add_members call is 400 60118."""
+    set_id = _set(ucf, "big", [])
+    members = {"members": {"member": [{"id": f"X{i}"} for i in range(1001)]}}
+    response = ucf.post(f"/conf/sets/{set_id}", members, op="add_members")
+    assert response.status_code == 400
+    assert error_code(response) == "60118"
+
+
+def test_unknown_member_fails_unless_told_otherwise(ucf: Client) -> None:
+    """An unknown id is 60116, or skipped with fail_on_invalid_id=false."""
+    set_id = _set(ucf, "strict", [])
+    body = {"members": {"member": [{"id": "NOBODY"}]}}
+    assert error_code(ucf.post(f"/conf/sets/{set_id}", body, op="add_members")) == "60116"
+    lenient = ucf.post(f"/conf/sets/{set_id}", body, op="add_members", fail_on_invalid_id="false")
+    assert lenient.json()["number_of_members"]["value"] == 0
+
+
+def test_jobs_list_has_update_users_and_sis_jobs(ucf: Client) -> None:
+    """GET /conf/jobs lists M148 and a SIS synchronize job per profile."""
+    jobs = ucf.get("/conf/jobs", limit=100).json()["job"]
+    assert any(j["id"] == "M148" and j["name"] == "Update/Notify Users" for j in jobs)
+    sis = [j for j in jobs if j["category"]["value"] == "SIS"]
+    assert len(sis) == 2
+    profiles = ucf.get("/conf/integration-profiles", type="USER", limit=100).json()
+    profile_ids = {p["id"] for p in profiles["integration_profile"]}
+    assert {j["related_profile"]["value"] for j in sis} == profile_ids
+
+
+def test_job_runs_async_and_moves_users(make_sandbox: Callable[..., SandboxServer]) -> None:
+    """M148 answers at once, runs in the background, and moves every set member."""
+    # Queued for a whole second, so even a loaded CI machine sees it before it runs.
+    ucf = Client(make_sandbox(job_timing=JobTiming(start_delay_s=1.0, batch_size=2)))
+    movers = _ids(ucf, "15")
+    set_id = _set(ucf, "movers", movers)
+    response = _run(ucf, set_id, "GR")
+    assert response.status_code == 200, response.text
+    link = response.json()["additional_info"]["link"]
+    first = ucf.get(link.split("/almaws/v1", 1)[1]).json()
+    assert first["status"]["value"] in ("QUEUED", "RUNNING")
+    done = _wait(ucf, link)
+    assert done["progress"] == 100
+    counters = {c["type"]["value"]: c["value"] for c in done["counter"]}
+    assert counters["c.jobs.users.updated"] == str(len(movers))
+    assert _ids(ucf, "15") == []
+    assert all(ucf.get(f"/users/{m}").json()["user_group"]["value"] == "GR" for m in movers)
+
+
+def test_job_into_disabled_group_fails_per_user(ucf: Client) -> None:
+    """Members cannot be moved into a disabled group (GUEST is disabled drift): the run fails."""
+    movers = _ids(ucf, "15")
+    done = _wait(ucf, _run(ucf, _set(ucf, "m", movers), "GUEST").json()["additional_info"]["link"])
+    assert done["status"]["value"] == "COMPLETED_FAILED"
+    assert {c["type"]["value"]: c["value"] for c in done["counter"]}["c.jobs.users.failed"] == str(
+        len(movers)
+    )
+
+
+def test_job_needs_set_id(ucf: Client) -> None:
+    """A run without set_id is 402228."""
+    response = ucf.post("/conf/jobs/M148", {"parameter": []}, op="run")
+    assert error_code(response) == "402228"
+
+
+def test_three_running_api_jobs_at_most(
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
+    """A fourth API-started job while three run is refused with 402222."""
+    client = Client(make_sandbox(job_timing=JobTiming(start_delay_s=2.0)))
+    set_id = _set(client, "s", _ids(client, "01")[:3])
+    for _ in range(3):
+        assert _run(client, set_id, "GR").status_code == 200
+    refused = _run(client, set_id, "GR")
+    assert refused.status_code == 400
+    assert error_code(refused) == "402222"
+
+
+def test_five_runs_per_hour_at_most(make_sandbox: Callable[..., SandboxServer]) -> None:
+    """The sixth run of one job within an hour is refused with 402223."""
+    client = Client(make_sandbox(job_timing=JobTiming(start_delay_s=0.0, batch_delay_s=0.0)))
+    set_id = _set(client, "s", [])
+    for _ in range(5):
+        _wait(client, _run(client, set_id, "GR").json()["additional_info"]["link"])
+    assert error_code(_run(client, set_id, "GR")) == "402223"
+
+
+def test_sis_instances_and_events(ucf: Client) -> None:
+    """SIS jobs carry a history of runs with counters; events list rejected records only."""
+    sis = next(j for j in ucf.get("/conf/jobs", type="SCHEDULED").json()["job"])
+    listing = ucf.get(f"/conf/jobs/{sis['id']}/instances", limit=100).json()
+    assert listing["total_record_count"] >= 12
+    runs = listing["job_instance"]
+    assert runs == sorted(runs, key=lambda r: r["submit_time"], reverse=True)
+    counters = {c["type"]["value"]: int(c["value"]) for c in runs[0]["counter"]}
+    assert counters["c.jobs.sis.processed"] == (
+        counters["c.jobs.sis.rejected"]
+        + counters["c.jobs.sis.updated"]
+        + counters["c.jobs.sis.created"]
+        + counters["c.jobs.sis.unchanged"]
+    )
+    warned = next((r for r in runs if r["status"]["value"] == "COMPLETED_WARNING"), None)
+    if warned is not None:
+        events = ucf.get(f"/conf/jobs/{sis['id']}/instances/{warned['id']}/events").json()
+        assert events["total_record_count"] == counters_of(warned)["c.jobs.sis.rejected"]
+
+
+def counters_of(instance: dict[str, Any]) -> dict[str, int]:
+    return {c["type"]["value"]: int(c["value"]) for c in instance["counter"]}
+
+
+def test_events_only_for_sis_jobs(ucf: Client) -> None:
+    """Events of a non-SIS job instance are refused with 60332."""
+    set_id = _set(ucf, "e", [])
+    link = _run(ucf, set_id, "GR").json()["additional_info"]["link"]
+    path = link.split("/almaws/v1", 1)[1]
+    assert error_code(ucf.get(f"{path}/events")) == "60332"
+
+
+def test_moved_group_survives_a_sis_rerun(sandbox: SandboxServer) -> None:
+    """A group changed by override PUT is manual: re-running the SIS load leaves it alone."""
+    client = Client(sandbox)
+    folder = sandbox.state_dir / "sftp" / "ucf" / "alma" / "student"
+    latest = sorted(folder.glob("*.zip"))[-1]
+    with zipfile.ZipFile(latest) as archive:
+        root = xml_root(archive.read(archive.namelist()[0]))
+    loaded = [
+        u.findtext("primary_id") for u in root.iter("user") if u.findtext("user_group") == "01"
+    ]
+    user = client.get(f"/users/{loaded[0]}").json()
+    client.put(
+        f"/users/{user['primary_id']}",
+        {**user, "user_group": {"value": "GR"}},
+        override="user_group",
+    )
+    sis = client.get("/conf/jobs", type="SCHEDULED").json()["job"][0]
+    run = client.post(f"/conf/jobs/{sis['id']}", {}, op="run")
+    assert run.status_code == 200, run.text
+    done = _wait(client, run.json()["additional_info"]["link"])
+    assert counters_of(done)["c.jobs.sis.processed"] == len(list(root.iter("user")))
+    assert client.get(f"/users/{user['primary_id']}").json()["user_group"]["value"] == "GR"
