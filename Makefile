@@ -21,9 +21,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# The demo plan is meant to show safety violations, so exit 3 (plan refused) is a success here.
 demo: $(VENV)/.installed
-	@echo "== alma-groups validate (the sandbox is not built yet; demo validates all 40 institutions)"
 	$(BIN)/alma-groups validate
+	@$(BIN)/alma-groups plan --all --sandbox; code=$$?; \
+	if [ $$code -eq 3 ]; then echo "(exit 3: some plans break safety rules; apply would refuse them)"; \
+	elif [ $$code -ne 0 ]; then exit $$code; fi
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check reconciler tests benchmarks

@@ -175,7 +175,8 @@ class Requester:
 
     def _back_off(self, endpoint: str, attempt: int, error: AlmaApiError) -> None:
         delay = self.retry.delay(attempt)
-        logger.warning(
+        # retries are normal under load and counted in the ledger: INFO, shown with --verbose
+        logger.info(
             "%s: try %d of %d failed (%s); retrying in %.1f s",
             endpoint,
             attempt,

@@ -52,6 +52,7 @@ def build_institution(document: Document) -> Institution:
             ),
         ),
         rate_limit_per_second=float(content.get("rate_limit_per_second", 20.0)),
+        rules_report=content.get("rules_report"),
         location=_location(document, ()),
     )
 

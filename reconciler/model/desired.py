@@ -88,6 +88,7 @@ class Institution:
     patron_load: PatronLoadPolicy = PatronLoadPolicy()
     safety: SafetyPolicy = SafetyPolicy()
     rate_limit_per_second: float = 20.0
+    rules_report: str | None = None  # Analytics path of the fulfillment-rules report
     location: SourceLocation = field(default=NOWHERE, compare=False)
 
 

@@ -56,14 +56,18 @@ def _section(p: InstitutionPlan) -> str:
         lines.append("<details><summary>" + plural(len(p.changes), "change") + "</summary>")
         lines.append("")
         lines.append("```diff")
+        said_why: set[tuple[str, str]] = set()
         for change in p.changes:
+            # a diff block colours + and - lines; ! marks a move, # a note
             symbol = {"→": "!", "?": "#"}.get(SYMBOL[change.action], SYMBOL[change.action])
             lines.append(f"{symbol} {describe(change)}")
             if change.action in (Action.MOVE_USERS, Action.PURGE_USERS):
                 for extra in (breakdown_line(change.breakdown), blocked_line(change)):
                     if extra:
                         lines.append(f"#   {extra}")
-            lines.append(f"#   why: {change.why}")
+            if (change.code, change.why) not in said_why:
+                said_why.add((change.code, change.why))
+                lines.append(f"#   why: {change.why}")
         lines.append("```")
         lines.append("")
         lines.append("</details>")

@@ -56,6 +56,7 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
             quiet.append(institution.slug)
             continue
         lines.append(_paint(institution.slug, "!", colour) if colour else institution.slug)
+        said_why: set[tuple[str, str]] = set()
         for change in institution.changes:
             symbol = SYMBOL[change.action]
             lines.append(f"  {_paint(symbol, symbol, colour)} {describe(change)}")
@@ -63,7 +64,9 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
                 for extra in (breakdown_line(change.breakdown), blocked_line(change)):
                     if extra:
                         lines.append(_paint(f"      {extra}", "dim", colour))
-            lines.append(_paint(f"      why: {change.why}", "dim", colour))
+            if (change.code, change.why) not in said_why:  # once per group is enough
+                said_why.add((change.code, change.why))
+                lines.append(_paint(f"      why: {change.why}", "dim", colour))
         for violation in institution.violations:
             where = f" ({violation.location})" if violation.location.line else ""
             lines.append(

@@ -1,0 +1,127 @@
+"""Commands that read live Alma: plan (and, from it, the saved plan for apply)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.progress import progress_bar
+from reconciler.cli.root import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_UNSAFE,
+    AllOption,
+    InstitutionsOption,
+    SandboxOption,
+    app,
+    colour_wanted,
+    guarded,
+    institutions_root,
+    interactive,
+)
+from reconciler.cli.sandbox_commands import alma_target
+from reconciler.model import DesiredState
+
+
+class PlanFormat(StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+COMMENT_SEPARATOR = "\n<!-- alma-groups:next-comment -->\n"
+
+
+def select_institutions(
+    slugs: list[str] | None, everything: bool, changed_since: str | None
+) -> DesiredState:
+    """The desired state of the institutions asked for (all when nothing narrows it)."""
+    from reconciler.desired import load_desired_state
+    from reconciler.errors import UsageError
+    from reconciler.gitops import changed_institutions
+
+    root = institutions_root()
+    if sum(bool(x) for x in (slugs, everything, changed_since)) > 1:
+        raise UsageError("use one of --institution, --all and --changed-since")
+    if changed_since:
+        slugs = changed_institutions(Path.cwd(), changed_since, root)
+        if not slugs:
+            return DesiredState(())
+        existing = [s for s in slugs if (root / s).is_dir()]  # a deleted folder plans nothing
+        return load_desired_state(root, existing)
+    return load_desired_state(root, slugs or None)
+
+
+@app.command()
+@guarded
+def plan(
+    institution: InstitutionsOption = None,
+    everything: AllOption = False,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            help="Only institutions whose files changed since this git ref (e.g. origin/main).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", help="What to print.")
+    ] = PlanFormat.TEXT,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Save the plan (JSON) for `apply`.", show_default=False),
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when there are changes (for drift jobs)."),
+    ] = False,
+    sandbox: SandboxOption = False,
+) -> None:
+    """Diff the YAML against live Alma and patron-load history; print the plan.
+
+    Exit 0: no changes; 1: error; 2: changes (with --detailed-exitcode); 3: the plan breaks a
+    safety rule (apply would refuse it).
+    """
+    from reconciler import plan_file
+    from reconciler.gitops import current_commit
+    from reconciler.render import json_doc, markdown, text
+    from reconciler.workflow import plan_institutions
+
+    desired = select_institutions(institution, everything, changed_since)
+    with (
+        alma_target(sandbox, desired) as target,
+        progress_bar(len(desired.institutions), "planning", enabled=interactive()) as tick,
+    ):
+        the_plan, result = plan_institutions(
+            target.histories_root,
+            desired,
+            target.env,
+            today=date.today(),
+            commit=current_commit(Path.cwd()),
+            progress=tick,
+        )
+    if out is not None:
+        plan_file.save(the_plan, out)
+    if output_format is PlanFormat.JSON:
+        typer.echo(json_doc.render_plan(the_plan), nl=False)
+    elif output_format is PlanFormat.MARKDOWN:
+        typer.echo(COMMENT_SEPARATOR.join(markdown.render_plan_comments(the_plan)), nl=False)
+    else:
+        typer.echo(text.render_plan(the_plan, colour=colour_wanted()), nl=False)
+    for slug, reason in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {reason}", err=True)
+    if out is not None:
+        typer.echo(f"saved plan to {out}", err=True)
+    if result.failures:
+        raise typer.Exit(EXIT_ERROR)
+    if the_plan.violations:
+        raise typer.Exit(EXIT_UNSAFE)
+    if detailed_exitcode and the_plan.has_changes:
+        raise typer.Exit(EXIT_CHANGES)
+    raise typer.Exit(EXIT_OK)

@@ -1,0 +1,134 @@
+"""The embedded sandbox from the command line: `sandbox serve|reset`, and `--sandbox`.
+
+This is the only module outside tests that imports `reconciler.sandbox`: the core never
+does. With `--sandbox`, a command starts the sandbox in-process on a free port, points the
+run at it (ALMA_API_URL and each institution's key variable, in a copy of the environment),
+and reads patron-load histories ingested from the sandbox's own SFTP files, so a demo never
+writes into institutions/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.root import app, guarded, institutions_root
+from reconciler.model import DesiredState
+
+STATE_DIR = Path(".sandbox")
+
+sandbox_app = typer.Typer(
+    name="sandbox",
+    help="The embedded sandbox: a local Alma over HTTP for demos, tests and other tools.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app)
+
+
+@dataclass(frozen=True)
+class AlmaTarget:
+    """Where a run reads Alma and patron-load histories from."""
+
+    env: Mapping[str, str]
+    histories_root: Path
+    sandbox_url: str | None = None
+
+
+@contextmanager
+def alma_target(use_sandbox: bool, desired: DesiredState) -> Iterator[AlmaTarget]:
+    """Real Alma (environment as it is), or a sandbox started for the length of the run."""
+    if not use_sandbox:
+        yield AlmaTarget(os.environ, institutions_root())
+        return
+    from reconciler.sandbox import SandboxServer
+
+    with SandboxServer(STATE_DIR, institutions_root()) as server:
+        env = dict(os.environ)
+        env["ALMA_API_URL"] = server.base_url
+        keys = server.api_keys()
+        for state in desired.institutions:
+            env[state.institution.api_key_env] = keys[state.institution.slug]
+        yield AlmaTarget(env, sandbox_histories(desired), server.base_url)
+
+
+def sandbox_histories(desired: DesiredState) -> Path:
+    """Ingest the sandbox's SFTP patron-load files, as an operator would the real ones."""
+    from reconciler.desired.loading import HISTORY_FILE
+    from reconciler.patron_loads import ingest
+    from reconciler.sandbox import sftp_dir
+
+    root = STATE_DIR / "history"
+    for state in desired.institutions:
+        slug = state.institution.slug
+        folder = sftp_dir(STATE_DIR, slug)
+        if not folder.is_dir():
+            continue
+        files = sorted(folder.rglob("*.zip"))
+        target = root / slug / HISTORY_FILE
+        # the zips carry their load dates as mtimes; their folders carry the seeding time
+        newest = max(p.stat().st_mtime for p in (folder, *folder.rglob("*")) if p.is_dir())
+        if files and (not target.exists() or target.stat().st_mtime < newest):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            ingest(target, slug, files)
+    return root
+
+
+@sandbox_app.command("serve")
+@guarded
+def serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    state_dir: Annotated[Path, typer.Option("--dir", help="State folder.")] = STATE_DIR,
+    latency_ms: Annotated[int, typer.Option(help="Added to every answer, in ms.")] = 0,
+    faults: Annotated[
+        str,
+        typer.Option(
+            "--faults",
+            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800.",
+        ),
+    ] = "",
+    per_second_limit: Annotated[
+        int, typer.Option(help="Alma's per-second threshold per institution.")
+    ] = 25,
+) -> None:
+    """Serve the sandbox until Ctrl-C; prints its URL and the API keys it accepts."""
+    from reconciler.errors import UsageError
+    from reconciler.sandbox import FaultConfig, serve_forever
+
+    try:
+        fault_config = FaultConfig.from_spec(faults)
+    except ValueError as error:
+        raise UsageError(f"--faults: {error}") from None
+    serve_forever(
+        state_dir,
+        institutions_root(),
+        port=port,
+        latency_ms=latency_ms,
+        faults=fault_config,
+        per_second_limit=per_second_limit,
+    )
+
+
+@sandbox_app.command("reset")
+@guarded
+def reset(
+    scale: Annotated[
+        float, typer.Option(help="Fraction of each institution's real headcount (1: ~1M users).")
+    ] = 0.01,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same Alma.")] = 1,
+    state_dir: Annotated[Path, typer.Option("--dir", help="State folder.")] = STATE_DIR,
+) -> None:
+    """Recreate the sandbox's Alma from institutions/ (users, groups, loads, jobs)."""
+    from reconciler.sandbox import reset_sandbox
+
+    summary = reset_sandbox(state_dir, institutions_root(), scale=scale, seed=seed)
+    typer.echo(
+        f"seeded {len(summary.institutions)} institutions, {summary.total_users:,} users "
+        f"(scale {summary.scale:g}, seed {summary.seed}) in {summary.seconds:.1f} s "
+        f"into {summary.state_dir}"
+    )

@@ -1,0 +1,213 @@
+"""Read one institution's live Alma into a `LiveState`: tables, counts, censuses, references.
+
+Cheap first, exact where it matters: every group gets a one-call count (a word match, so an
+upper bound), and only the groups under review (retired, unmanaged, or asked for) get an exact
+census, paged with expand=full and filtered on the exact code. A census keeps counts and a
+fingerprint of member ids, never the ids themselves: what leaves this module is aggregate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.alma import AlmaClient
+from reconciler.alma.normalise import as_bool, as_date, as_float, as_timestamp, code_of
+from reconciler.alma.payloads import User
+from reconciler.model import InstitutionState
+from reconciler.model.live import (
+    GroupCensus,
+    LiveGroup,
+    LiveState,
+    RecordTypeMapping,
+    RuleReference,
+    UserBreakdown,
+)
+
+USER_GROUPS_TABLE = "UserGroups"
+RECORD_TYPE_TABLE = "UserRecordTypeUserGroup"
+RULES_SOURCE = "fulfillment rules (Analytics)"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What to read beyond the tables and counts."""
+
+    today: date
+    also_census: frozenset[str] = frozenset()  # groups to census even if not under review
+    since: date | None = None  # look for patron-load runs after this day
+
+
+def word_query(code: str) -> str:
+    """The q of a group count: Alma matches words, so this may also count similar codes."""
+    return f"user_group~{code}"
+
+
+def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions) -> LiveState:
+    """Everything the plan and the survey need to know about one institution's Alma."""
+    groups = read_groups(client)
+    mappings = read_record_type_mappings(client)
+    codes = [group.code for group in groups]
+    listed = state.user_groups.kept_codes() | state.user_groups.retired_codes()
+    review = {c for c in codes if c in state.user_groups.retired_codes() or c not in listed}
+    review |= {c for c in options.also_census if c in codes}
+
+    def count(code: str) -> tuple[str, int]:
+        return code, client.count_users(word_query(code)) or 0
+
+    counts = dict(client.map_concurrently(count, codes))
+    total = client.search_users(limit=1).total or sum(counts.values())
+    censuses = client.map_concurrently(
+        lambda code: census(client, code, options.today), sorted(review)
+    )
+    references = tuple(read_references(client, state, codes))
+    last_run = last_patron_load_run(client, options.since or options.today - timedelta(days=30))
+    return LiveState(
+        slug=state.institution.slug,
+        groups=groups,
+        mappings=mappings,
+        estimated_counts=MappingProxyType(counts),
+        census=MappingProxyType({c.code: c for c in censuses}),
+        total_users=total,
+        references=references,
+        daily_calls_left=client.api_remaining,
+        last_sis_run=last_run,
+    )
+
+
+def read_groups(client: AlmaClient) -> tuple[LiveGroup, ...]:
+    table = client.get_code_table(USER_GROUPS_TABLE)
+    return tuple(
+        LiveGroup(
+            code=str(row.get("code", "")).strip(),
+            description=" ".join(str(row.get("description", "")).split()),
+            enabled=as_bool(row.get("enabled"), default=True),
+            default=as_bool(row.get("default")),
+        )
+        for row in table.get("row", [])
+        if str(row.get("code", "")).strip()
+    )
+
+
+def read_record_type_mappings(client: AlmaClient) -> tuple[RecordTypeMapping, ...]:
+    """Rows of UserRecordTypeUserGroup: column0 is the record type, column1 the group code."""
+    table = client.get_mapping_table(RECORD_TYPE_TABLE)
+    return tuple(
+        RecordTypeMapping(
+            record_type=str(row.get("column0", "")).strip(),
+            user_group=str(row.get("column1", "")).strip(),
+            enabled=as_bool(row.get("enabled"), default=True),
+        )
+        for row in table.get("row", [])
+    )
+
+
+def census(client: AlmaClient, code: str, today: date) -> GroupCensus:
+    """The exact members of `code`: every word match, read in full, kept only on exact code."""
+    members = (
+        user
+        for user in client.iter_users(word_query(code))
+        if code_of(user.get("user_group")) == code
+    )
+    return summarise(code, members, today)
+
+
+def summarise(code: str, users: Iterable[User], today: date) -> GroupCensus:
+    """Counts and a member fingerprint; the ids are hashed and dropped here."""
+    counts: dict[str, int] = dict.fromkeys(UserBreakdown.__dataclass_fields__, 0)
+    digest = hashlib.sha256()
+    ids: list[str] = []
+    newest: date | None = None
+    for user in users:
+        ids.append(str(user.get("primary_id", "")))
+        flags = _flags(user, today)
+        for name, on in flags.items():
+            counts[name] += int(on)
+        # Alma's user JSON has no modification date; status_date is the closest it gives
+        changed = as_date(user.get("status_date"))
+        if changed and (newest is None or changed > newest):
+            newest = changed
+    for member in sorted(ids):  # sorted: the fingerprint of a set, not of Alma's page order
+        digest.update(member.encode() + b"\n")
+    return GroupCensus(
+        code=code,
+        breakdown=UserBreakdown(**counts),
+        member_fingerprint="sha256:" + digest.hexdigest(),
+        newest_modification=newest,
+    )
+
+
+def _count(user: Mapping[str, Any], key: str) -> float:
+    """loans/requests/fees arrive as {"value": "3"}, a bare number, or null when not expanded."""
+    value = user.get(key)
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    return as_float(value, default=0.0) or 0.0
+
+
+def _flags(user: Mapping[str, Any], today: date) -> dict[str, bool]:
+    inactive = code_of(user.get("status")) == "INACTIVE"
+    expiry = as_date(user.get("expiry_date"))
+    expired = expiry is not None and expiry < today
+    loans, requests, fees = (_count(user, k) > 0 for k in ("loans", "requests", "fees"))
+    candidate = inactive or expired
+    external = code_of(user.get("account_type")) == "EXTERNAL"
+    return {
+        "total": True,
+        "active": not inactive,
+        "inactive": inactive,
+        "expired": expired,
+        "internal": not external,
+        "external": external,
+        "with_loans": loans,
+        "with_requests": requests,
+        "with_fees": fees,
+        "purge_candidates": candidate,
+        "purgeable": candidate and not (loans or requests or fees),
+        "blocked_by_loans": candidate and loans,
+        "blocked_by_requests": candidate and requests,
+        "blocked_by_fees": candidate and fees,
+    }
+
+
+def read_references(
+    client: AlmaClient, state: InstitutionState, codes: Iterable[str]
+) -> Iterator[RuleReference]:
+    """Rows of the configured Analytics rules report that name one of `codes`."""
+    report = state.institution.rules_report
+    if not report:
+        return
+    known = set(codes)
+    for row in client.iter_report_rows(report):
+        for code in _codes_in(row, known):
+            name = row.get("Rule Name") or next(iter(row.values()), "")
+            unit = row.get("Fulfillment Unit Name")
+            yield RuleReference(RULES_SOURCE, f"{unit}: {name}" if unit else name, code)
+
+
+def _codes_in(row: Mapping[str, str], known: set[str]) -> set[str]:
+    """Group codes named by a rule row: its parameter value lists codes, comma-separated."""
+    found = set()
+    for column, value in row.items():
+        if "Parameter Value" in column or "User Group" in column:
+            found |= {part.strip() for part in value.split(",")} & known
+    return found
+
+
+def last_patron_load_run(client: AlmaClient, since: date) -> datetime | None:
+    """The newest run of any SIS (patron load) job submitted on or after `since`, if any."""
+    newest: datetime | None = None
+    for job in client.iter_jobs(job_type="SCHEDULED", category="SIS"):
+        job_id = str(job.get("id", ""))
+        if not job_id:
+            continue
+        for instance in client.iter_job_instances(job_id, submit_date_from=since):
+            started = as_timestamp(instance.get("start_time") or instance.get("submit_time"))
+            if started is not None:
+                started = started if started.tzinfo else started.replace(tzinfo=UTC)
+                newest = started if newest is None or started > newest else newest
+    return newest

@@ -1,0 +1,107 @@
+"""Run a read across institutions: one Alma client each, institutions in parallel.
+
+Alma's limits are per institution, so each institution gets its own client (its own token
+bucket and ledger) and the institutions run side by side; within one, calls run concurrently
+under its bucket. One institution's failure (a missing key, Alma down) does not stop the
+others: it is reported with the rest of the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from reconciler.alma import AlmaClient, CallLedger
+from reconciler.desired.loading import HISTORY_FILE
+from reconciler.errors import ReconcilerError
+from reconciler.live import ReadOptions, read_live
+from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
+from reconciler.model.live import LiveState
+from reconciler.patron_loads import load_history
+from reconciler.plan import Plan, build_plan
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What was read of each institution, what failed, and what it cost."""
+
+    live: Mapping[str, LiveState]
+    histories: Mapping[str, PatronLoadHistory | None]
+    failures: Mapping[str, str] = field(default_factory=dict)
+    ledgers: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def api_calls(self) -> int:
+        return sum(int(summary.get("calls", 0)) for summary in self.ledgers.values())
+
+
+def read_histories(root: Path, desired: DesiredState) -> dict[str, PatronLoadHistory | None]:
+    """Each institution's patron-load history from git, or None where none was ingested."""
+    return {
+        s.institution.slug: load_history(
+            root / s.institution.slug / HISTORY_FILE, institution=s.institution.slug
+        )
+        for s in desired.institutions
+    }
+
+
+def read_institutions(
+    desired: DesiredState,
+    histories: Mapping[str, PatronLoadHistory | None],
+    env: Mapping[str, str],
+    *,
+    today: date,
+    also_census: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
+    parallel: int = 40,
+) -> ReadResult:
+    """Read every institution of `desired` from Alma, in parallel."""
+
+    def read_one(state: InstitutionState) -> tuple[str, LiveState | str, dict[str, Any]]:
+        slug = state.institution.slug
+        ledger = CallLedger()
+        history = histories.get(slug)
+        newest = history.newest_file_date() if history else None
+        lookback = timedelta(days=state.institution.patron_load.lookback_days)
+        options = ReadOptions(today, also_census, since=newest or today - lookback)
+        try:
+            with AlmaClient.for_institution(state.institution, env, ledger=ledger) as client:
+                outcome: LiveState | str = read_live(client, state, options)
+        except ReconcilerError as error:
+            outcome = str(error)
+        if progress is not None:
+            progress(slug)
+        return slug, outcome, ledger.summary()
+
+    states = sorted(desired.institutions, key=lambda s: s.institution.slug)
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(states)))) as pool:
+        results = list(pool.map(read_one, states))
+    live = {slug: outcome for slug, outcome, _ in results if isinstance(outcome, LiveState)}
+    failures = {slug: outcome for slug, outcome, _ in results if isinstance(outcome, str)}
+    ledgers = {slug: summary for slug, _, summary in results}
+    return ReadResult(live, histories, failures, ledgers)
+
+
+def plan_institutions(
+    root: Path,
+    desired: DesiredState,
+    env: Mapping[str, str],
+    *,
+    today: date,
+    commit: str | None,
+    progress: Progress | None = None,
+) -> tuple[Plan, ReadResult]:
+    """Read live Alma for every institution and plan the ones that could be read."""
+    histories = read_histories(root, desired)
+    result = read_institutions(desired, histories, env, today=today, progress=progress)
+    readable = DesiredState(
+        tuple(s for s in desired.institutions if s.institution.slug in result.live)
+    )
+    plan = build_plan(readable, result.live, histories, today=today, commit=commit)
+    return plan, result
