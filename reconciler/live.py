@@ -9,15 +9,19 @@ fingerprint of member ids, never the ids themselves: what leaves this module is 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.normalise import as_bool, as_date, as_float, as_timestamp, code_of
+from reconciler.alma.paging import MAX_PAGE_SIZE
 from reconciler.alma.payloads import User
+from reconciler.alma.users import UserPage
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
     GroupCensus,
@@ -40,6 +44,9 @@ class ReadOptions:
     today: date
     also_census: frozenset[str] = frozenset()  # groups to census even if not under review
     since: date | None = None  # look for patron-load runs after this day
+    # the survey's read: one pass over every user gives an exact census of every group and
+    # replaces the per-group counts (see census_all)
+    census_everything: bool = False
 
 
 def word_query(code: str) -> str:
@@ -49,6 +56,8 @@ def word_query(code: str) -> str:
 
 def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions) -> LiveState:
     """Everything the plan and the survey need to know about one institution's Alma."""
+    if options.census_everything:
+        return read_live_with_full_census(client, state, options)
     groups = read_groups(client)
     mappings = read_record_type_mappings(client)
     codes = [group.code for group in groups]
@@ -141,6 +150,102 @@ def summarise(code: str, users: Iterable[User], today: date) -> GroupCensus:
     )
 
 
+# the fields summarise() reads: a full record is kilobytes, and a census of a large
+# institution holds every user until the last page is in
+_CENSUS_FIELDS = (
+    "primary_id",
+    "user_group",
+    "status",
+    "status_date",
+    "expiry_date",
+    "account_type",
+    "loans",
+    "requests",
+    "fees",
+)
+
+
+def _slim(page: UserPage) -> tuple[User, ...]:
+    kept = ({k: v for k, v in user.items() if k in _CENSUS_FIELDS} for user in page.users)
+    return tuple(cast(User, record) for record in kept)
+
+
+def census_all(client: AlmaClient, today: date) -> dict[str, GroupCensus]:
+    """The exact census of every group, from one pass over all users, keyed by exact code.
+
+    Cheaper than a census per group, which reads every word match of every code. The first
+    page gives Alma's total, so the pages it promises are fetched concurrently under the
+    client's limiter (latency hides behind the rate limit); as in `reconciler.alma.paging`,
+    only a short page ends the walk, so a total that is too low costs calls, never users.
+    """
+    members: defaultdict[str, list[User]] = defaultdict(list)
+    seen: set[str] = set()  # offset paging over a changing list can show a user twice
+
+    def page_at(offset: int) -> tuple[User, ...]:
+        return _slim(client.search_users(limit=MAX_PAGE_SIZE, offset=offset, expand_full=True))
+
+    def keep(users: tuple[User, ...]) -> bool:
+        for user in users:
+            primary_id = str(user.get("primary_id", ""))
+            if primary_id and primary_id in seen:
+                continue
+            seen.add(primary_id)
+            members[code_of(user.get("user_group"))].append(user)
+        return len(users) == MAX_PAGE_SIZE  # a full page: there may be more
+
+    first = client.search_users(limit=MAX_PAGE_SIZE, offset=0, expand_full=True)
+    more = keep(_slim(first))
+    offset = MAX_PAGE_SIZE
+    if more and first.total:
+        # up to and including the page at `total`, which confirms the end when the total is
+        # an exact multiple of the page size
+        promised = list(range(MAX_PAGE_SIZE, first.total + 1, MAX_PAGE_SIZE))
+        for users in client.map_concurrently(page_at, promised):
+            more = keep(users)
+        offset = (promised[-1] + MAX_PAGE_SIZE) if promised else offset
+    while more:
+        more = keep(page_at(offset))
+        offset += MAX_PAGE_SIZE
+    return {code: summarise(code, users, today) for code, users in members.items()}
+
+
+def read_live_with_full_census(
+    client: AlmaClient, state: InstitutionState, options: ReadOptions
+) -> LiveState:
+    """`read_live` with an exact census of every group (census_all) instead of the counts.
+
+    The census, the tables, the rules report and the job history are independent, so they
+    run side by side: the institution's rate limit, not their summed latency, sets the pace.
+    """
+    since = options.since or options.today - timedelta(days=30)
+
+    def groups_and_references() -> tuple[tuple[LiveGroup, ...], tuple[RuleReference, ...]]:
+        groups = read_groups(client)
+        return groups, tuple(read_references(client, state, [g.code for g in groups]))
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="read") as pool:
+        everyone = pool.submit(census_all, client, options.today)
+        tables = pool.submit(groups_and_references)
+        mappings = pool.submit(read_record_type_mappings, client)
+        last_run = pool.submit(last_patron_load_run, client, since)
+        groups, references = tables.result()
+        found = everyone.result()
+    empty = {g.code: summarise(g.code, (), options.today) for g in groups if g.code not in found}
+    censuses = {**found, **empty}
+    return LiveState(
+        slug=state.institution.slug,
+        groups=groups,
+        mappings=mappings.result(),
+        # exact, not estimates: the census read everyone
+        estimated_counts=MappingProxyType({c: censuses[c].breakdown.total for c in censuses}),
+        census=MappingProxyType(censuses),
+        total_users=sum(c.breakdown.total for c in found.values()),
+        references=references,
+        daily_calls_left=client.api_remaining,
+        last_sis_run=last_run.result(),
+    )
+
+
 def _count(user: Mapping[str, Any], key: str) -> float:
     """loans/requests/fees arrive as {"value": "3"}, a bare number, or null when not expanded."""
     value = user.get(key)
@@ -211,3 +316,42 @@ def last_patron_load_run(client: AlmaClient, since: date) -> datetime | None:
                 started = started if started.tzinfo else started.replace(tzinfo=UTC)
                 newest = started if newest is None or started > newest else newest
     return newest
+
+
+@dataclass(frozen=True)
+class AffectedUser:
+    """One user a plan would move or purge. Holds a primary ID: for the operator's local CSV
+    only, never for git, logs or comments."""
+
+    slug: str
+    group: str
+    action: str  # "move" or "purge"
+    target: str | None
+    primary_id: str
+
+
+def affected_users(
+    client: AlmaClient,
+    slug: str,
+    group: str,
+    *,
+    target: str | None,
+    purge_inactive: bool,
+    today: date,
+) -> list[AffectedUser]:
+    """The members of `group` with what the plan does to each (same rules as the census)."""
+    found = []
+    for user in client.iter_users(word_query(group)):
+        if code_of(user.get("user_group")) != group:
+            continue
+        purge = purge_inactive and _flags(user, today)["purgeable"]
+        found.append(
+            AffectedUser(
+                slug,
+                group,
+                "purge" if purge else "move",
+                None if purge else target,
+                str(user.get("primary_id", "")),
+            )
+        )
+    return sorted(found, key=lambda u: (u.action, u.primary_id))

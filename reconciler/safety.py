@@ -213,13 +213,14 @@ def users_moved_threshold(context: SafetyContext) -> list[Violation]:
             continue
         if acknowledged is None:
             message = (
-                f"the plan moves {moved} users ({percent:.1f}% of {context.live.total_users}), "
-                f"above the limit of {policy.max_users_moved} users or "
-                f"{policy.max_users_moved_pct:g}%; {move.users} of them from {move.code!r}"
+                f"the plan moves {moved:,} users ({percent:.1f}% of "
+                f"{context.live.total_users:,}), above the limit of {policy.max_users_moved:,} "
+                f"users or {policy.max_users_moved_pct:g}%; {move.users:,} of them from "
+                f"{move.code!r}"
             )
         else:
             message = (
-                f"acknowledge_users_moved is {acknowledged} but the plan moves {move.users} "
+                f"acknowledge_users_moved is {acknowledged} but the plan moves {move.users:,} "
                 f"users from {move.code!r}"
             )
         violations.append(

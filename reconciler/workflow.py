@@ -18,8 +18,9 @@ from typing import Any
 from reconciler.alma import AlmaClient, CallLedger
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
-from reconciler.live import ReadOptions, read_live
+from reconciler.live import AffectedUser, ReadOptions, affected_users, read_live
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
+from reconciler.model.changes import Action
 from reconciler.model.live import LiveState
 from reconciler.patron_loads import load_history
 from reconciler.plan import Plan, build_plan
@@ -58,10 +59,15 @@ def read_institutions(
     *,
     today: date,
     also_census: frozenset[str] = frozenset(),
+    census_everything: bool = False,
     progress: Progress | None = None,
     parallel: int = 40,
 ) -> ReadResult:
-    """Read every institution of `desired` from Alma, in parallel."""
+    """Read every institution of `desired` from Alma, in parallel.
+
+    `census_everything` (the survey) takes an exact census of every group in one pass over
+    each institution's users, instead of per-group counts and a census of the groups under review.
+    """
 
     def read_one(state: InstitutionState) -> tuple[str, LiveState | str, dict[str, Any]]:
         slug = state.institution.slug
@@ -69,7 +75,12 @@ def read_institutions(
         history = histories.get(slug)
         newest = history.newest_file_date() if history else None
         lookback = timedelta(days=state.institution.patron_load.lookback_days)
-        options = ReadOptions(today, also_census, since=newest or today - lookback)
+        options = ReadOptions(
+            today,
+            also_census,
+            since=newest or today - lookback,
+            census_everything=census_everything,
+        )
         try:
             with AlmaClient.for_institution(state.institution, env, ledger=ledger) as client:
                 outcome: LiveState | str = read_live(client, state, options)
@@ -105,3 +116,34 @@ def plan_institutions(
     )
     plan = build_plan(readable, result.live, histories, today=today, commit=commit)
     return plan, result
+
+
+def collect_affected_users(
+    plan: Plan, desired: DesiredState, env: Mapping[str, str], *, today: date
+) -> list[AffectedUser]:
+    """Every user the plan moves or purges, read afresh (opt-in: the result holds IDs)."""
+    by_slug = {s.institution.slug: s for s in desired.institutions}
+    found: list[AffectedUser] = []
+    for institution_plan in plan.institutions:
+        state = by_slug[institution_plan.slug]
+        retired = {g.code: g for g in state.user_groups.retired}
+        groups = sorted(
+            {
+                c.code
+                for c in institution_plan.changes
+                if c.action in (Action.MOVE_USERS, Action.PURGE_USERS)
+            }
+        )
+        if not groups:
+            continue
+        with AlmaClient.for_institution(state.institution, env) as client:
+            for code in groups:
+                found += affected_users(
+                    client,
+                    state.institution.slug,
+                    code,
+                    target=retired[code].move_users_to,
+                    purge_inactive=retired[code].purge_inactive_users,
+                    today=today,
+                )
+    return found

@@ -77,6 +77,15 @@ def plan(
         Path | None,
         typer.Option("--out", help="Save the plan (JSON) for `apply`.", show_default=False),
     ] = None,
+    affected_users_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--affected-users-csv",
+            help="Also write the primary IDs of every user the plan moves or purges to this "
+            "local CSV (personal data: keep it out of git and PR comments).",
+            show_default=False,
+        ),
+    ] = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option("--detailed-exitcode", help="Exit 2 when there are changes (for drift jobs)."),
@@ -90,12 +99,12 @@ def plan(
     """
     from reconciler import plan_file
     from reconciler.gitops import current_commit
-    from reconciler.render import json_doc, markdown, text
-    from reconciler.workflow import plan_institutions
+    from reconciler.render import affected_csv, json_doc, markdown, text
+    from reconciler.workflow import collect_affected_users, plan_institutions
 
     desired = select_institutions(institution, everything, changed_since)
     with (
-        alma_target(sandbox, desired) as target,
+        alma_target(sandbox, [s.institution for s in desired.institutions]) as target,
         progress_bar(len(desired.institutions), "planning", enabled=interactive()) as tick,
     ):
         the_plan, result = plan_institutions(
@@ -106,6 +115,10 @@ def plan(
             commit=current_commit(Path.cwd()),
             progress=tick,
         )
+        if affected_users_csv is not None:
+            users = collect_affected_users(the_plan, desired, target.env, today=date.today())
+            affected_users_csv.write_text(affected_csv.render_affected_users(users), "utf-8")
+            typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
     if out is not None:
         plan_file.save(the_plan, out)
     if output_format is PlanFormat.JSON:
@@ -125,3 +138,39 @@ def plan(
     if detailed_exitcode and the_plan.has_changes:
         raise typer.Exit(EXIT_CHANGES)
     raise typer.Exit(EXIT_OK)
+
+
+@app.command("import")
+@guarded
+def import_groups(
+    institution: Annotated[str, typer.Argument(help="The institution's slug (its folder name).")],
+    write: Annotated[
+        bool, typer.Option("--write", help="Write institutions/<slug>/user-groups.yaml.")
+    ] = False,
+    sandbox: SandboxOption = False,
+) -> None:
+    """Print (or --write) user-groups.yaml from live Alma's UserGroups table."""
+    from reconciler.alma import AlmaClient
+    from reconciler.desired import load_institution
+    from reconciler.desired.loading import GROUPS_FILE
+    from reconciler.importing import render_user_groups
+    from reconciler.live import read_groups
+
+    root = institutions_root()
+    identity = load_institution(root, institution)
+    with (
+        alma_target(sandbox, [identity]) as target,
+        AlmaClient.for_institution(identity, target.env) as client,
+    ):
+        rows = read_groups(client)
+    yaml_text = render_user_groups(rows, source=f"Alma ({identity.alma_code})")
+    if not write:
+        typer.echo(yaml_text, nl=False)
+        raise typer.Exit(EXIT_OK)
+    path = root / institution / GROUPS_FILE
+    path.write_text(yaml_text, encoding="utf-8")
+    enabled = sum(row.enabled for row in rows)
+    typer.echo(
+        f"wrote {path}: {enabled} kept, {len(rows) - enabled} retired (disabled in Alma); "
+        "review the diff, then run `alma-groups plan`"
+    )

@@ -10,7 +10,7 @@ writes into institutions/.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.root import app, guarded, institutions_root
-from reconciler.model import DesiredState
+from reconciler.model import Institution
 
 STATE_DIR = Path(".sandbox")
 
@@ -41,7 +41,7 @@ class AlmaTarget:
 
 
 @contextmanager
-def alma_target(use_sandbox: bool, desired: DesiredState) -> Iterator[AlmaTarget]:
+def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Iterator[AlmaTarget]:
     """Real Alma (environment as it is), or a sandbox started for the length of the run."""
     if not use_sandbox:
         yield AlmaTarget(os.environ, institutions_root())
@@ -52,20 +52,20 @@ def alma_target(use_sandbox: bool, desired: DesiredState) -> Iterator[AlmaTarget
         env = dict(os.environ)
         env["ALMA_API_URL"] = server.base_url
         keys = server.api_keys()
-        for state in desired.institutions:
-            env[state.institution.api_key_env] = keys[state.institution.slug]
-        yield AlmaTarget(env, sandbox_histories(desired), server.base_url)
+        for institution in institutions:
+            env[institution.api_key_env] = keys[institution.slug]
+        yield AlmaTarget(env, sandbox_histories(institutions), server.base_url)
 
 
-def sandbox_histories(desired: DesiredState) -> Path:
+def sandbox_histories(institutions: Sequence[Institution]) -> Path:
     """Ingest the sandbox's SFTP patron-load files, as an operator would the real ones."""
     from reconciler.desired.loading import HISTORY_FILE
     from reconciler.patron_loads import ingest
     from reconciler.sandbox import sftp_dir
 
     root = STATE_DIR / "history"
-    for state in desired.institutions:
-        slug = state.institution.slug
+    for institution in institutions:
+        slug = institution.slug
         folder = sftp_dir(STATE_DIR, slug)
         if not folder.is_dir():
             continue

@@ -4,6 +4,7 @@ from reconciler.desired.loading import (
     ValidationReport,
     discover_institution_dirs,
     load_desired_state,
+    load_institution,
     validate_paths,
 )
 
@@ -11,5 +12,6 @@ __all__ = [
     "ValidationReport",
     "discover_institution_dirs",
     "load_desired_state",
+    "load_institution",
     "validate_paths",
 ]

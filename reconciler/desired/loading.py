@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.desired import semantic_checks
-from reconciler.desired.building import build_state
+from reconciler.desired.building import build_institution, build_state
 from reconciler.desired.schema_check import check_schema, suggest
 from reconciler.desired.yaml_source import Document, read_document
 from reconciler.errors import ConfigError, UsageError
-from reconciler.model import DesiredState, InstitutionState, Problem
+from reconciler.model import DesiredState, Institution, InstitutionState, Problem
 
 INSTITUTION_FILE = "institution.yaml"
 GROUPS_FILE = "user-groups.yaml"
@@ -181,3 +181,24 @@ def load_desired_state(root: Path, slugs: Iterable[str] | None = None) -> Desire
     if report.state is None:
         raise ConfigError(report.problems)
     return report.state
+
+
+def load_institution(root: Path, slug: str) -> Institution:
+    """Only institution.yaml of `slug`, checked: enough to reach its Alma (e.g. to import
+    user-groups.yaml, which may not exist yet)."""
+    folder = root / slug
+    path = folder / INSTITUTION_FILE
+    if not path.exists():
+        names = [f.name for f in discover_institution_dirs(root)]
+        raise UsageError(f"unknown institution {slug!r}{suggest(slug, names)}")
+    parsed = read_document(path, display_path(path))
+    if isinstance(parsed, list):
+        raise ConfigError(tuple(parsed))
+    problems = [
+        *parsed.problems,
+        *check_schema(parsed, "institution.schema.json"),
+        *semantic_checks.check_slug_matches_folder(parsed, slug),
+    ]
+    if problems:
+        raise ConfigError(tuple(problems))
+    return build_institution(parsed)

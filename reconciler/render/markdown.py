@@ -60,7 +60,8 @@ def _section(p: InstitutionPlan) -> str:
         for change in p.changes:
             # a diff block colours + and - lines; ! marks a move, # a note
             symbol = {"→": "!", "?": "#"}.get(SYMBOL[change.action], SYMBOL[change.action])
-            lines.append(f"{symbol} {describe(change)}")
+            # a description holding three backticks would close the code block early
+            lines.append(f"{symbol} {describe(change)}".replace("`" * 3, "ʼʼʼ"))
             if change.action in (Action.MOVE_USERS, Action.PURGE_USERS):
                 for extra in (breakdown_line(change.breakdown), blocked_line(change)):
                     if extra:

@@ -65,6 +65,7 @@ def breakdown_line(breakdown: UserBreakdown | None) -> str | None:
     if breakdown is None or breakdown.total == 0:
         return None
     return (
+        f"the group's {breakdown.total:,}: "
         f"active {breakdown.active:,}, inactive {breakdown.inactive:,}, "
         f"expired {breakdown.expired:,}; internal {breakdown.internal:,}, "
         f"external {breakdown.external:,}; with loans {breakdown.with_loans:,}, "
