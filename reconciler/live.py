@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -58,23 +59,37 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
     """Everything the plan and the survey need to know about one institution's Alma."""
     if options.census_everything:
         return read_live_with_full_census(client, state, options)
-    groups = read_groups(client)
-    mappings = read_record_type_mappings(client)
+    groups = read_groups(client)  # first: every other read depends on the codes
     codes = [group.code for group in groups]
     listed = state.user_groups.kept_codes() | state.user_groups.retired_codes()
     review = {c for c in codes if c in state.user_groups.retired_codes() or c not in listed}
     review |= {c for c in options.also_census if c in codes}
-
-    def count(code: str) -> tuple[str, int]:
-        return code, client.count_users(word_query(code)) or 0
-
-    counts = dict(client.map_concurrently(count, codes))
-    total = client.search_users(limit=1).total or sum(counts.values())
-    censuses = client.map_concurrently(
-        lambda code: census(client, code, options.today), sorted(review)
-    )
-    references = tuple(read_references(client, state, codes))
-    last_run = last_patron_load_run(client, options.since or options.today - timedelta(days=30))
+    since = options.since or options.today - timedelta(days=30)
+    # Everything else is independent: run it all at once under the institution's limit, the
+    # chains (census pages, report pages, job history) first so they are not left for last.
+    # The institution's total (for the percentage threshold) and the rules report (for
+    # references) only matter when a group is being retired: skip their calls otherwise.
+    retiring = bool(state.user_groups.retired_codes() & set(codes))
+    tasks: list[Callable[[], object]] = [
+        *(partial(census, client, code, options.today) for code in sorted(review)),
+        partial(_list, read_references(client, state, codes) if retiring else ()),
+        partial(last_patron_load_run, client, since),
+        partial(read_record_type_mappings, client),
+        partial(client.search_users, limit=1) if retiring else partial(_no_page),
+        *(partial(client.count_users, word_query(code)) for code in codes),
+    ]
+    results = client.map_concurrently(lambda task: task(), tasks)
+    censuses = [r for r in results[: len(review)] if isinstance(r, GroupCensus)]
+    references, last_run, mappings, everyone = results[len(review) : len(review) + 4]
+    counts = {
+        code: count if isinstance(count, int) else 0
+        for code, count in zip(codes, results[len(review) + 4 :], strict=True)
+    }
+    assert isinstance(everyone, UserPage)  # noqa: S101 - the task list fixes each type
+    assert isinstance(mappings, tuple)  # noqa: S101
+    assert isinstance(references, list)  # noqa: S101
+    assert last_run is None or isinstance(last_run, datetime)  # noqa: S101
+    total = everyone.total or sum(counts.values())
     return LiveState(
         slug=state.institution.slug,
         groups=groups,
@@ -82,10 +97,18 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
         estimated_counts=MappingProxyType(counts),
         census=MappingProxyType({c.code: c for c in censuses}),
         total_users=total,
-        references=references,
+        references=tuple(references),
         daily_calls_left=client.api_remaining,
         last_sis_run=last_run,
     )
+
+
+def _list(items: Iterable[RuleReference]) -> list[RuleReference]:
+    return list(items)
+
+
+def _no_page() -> UserPage:
+    return UserPage(users=(), total=None)
 
 
 def read_groups(client: AlmaClient) -> tuple[LiveGroup, ...]:
