@@ -6,7 +6,13 @@ commands so that `alma-groups --help` stays fast. Importing this package registe
 command on `app`.
 """
 
-from reconciler.cli import alma_commands, desired_commands, history_commands, sandbox_commands
+from reconciler.cli import (
+    alma_commands,
+    desired_commands,
+    history_commands,
+    sandbox_commands,
+    survey_commands,
+)
 from reconciler.cli.root import app, main
 
 __all__ = [
@@ -16,4 +22,5 @@ __all__ = [
     "history_commands",
     "main",
     "sandbox_commands",
+    "survey_commands",
 ]

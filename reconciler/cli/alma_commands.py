@@ -66,6 +66,7 @@ def plan(
         str | None,
         typer.Option(
             "--changed-since",
+            metavar="REF",
             help="Only institutions whose files changed since this git ref (e.g. origin/main).",
             show_default=False,
         ),
@@ -75,12 +76,18 @@ def plan(
     ] = PlanFormat.TEXT,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Save the plan (JSON) for `apply`.", show_default=False),
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="Also save the plan as checksummed JSON (schemas/plan.schema.json).",
+            show_default=False,
+        ),
     ] = None,
     affected_users_csv: Annotated[
         Path | None,
         typer.Option(
             "--affected-users-csv",
+            metavar="FILE",
             help="Also write the primary IDs of every user the plan moves or purges to this "
             "local CSV (personal data: keep it out of git and PR comments).",
             show_default=False,

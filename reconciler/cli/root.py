@@ -45,6 +45,7 @@ InstitutionsOption = Annotated[
     typer.Option(
         "--institution",
         "-i",
+        metavar="SLUG",
         help="An institution's slug; repeat for several (default: all).",
         show_default=False,
     ),

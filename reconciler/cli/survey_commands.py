@@ -1,0 +1,97 @@
+"""`survey`: every group of every institution, its users, and candidates for retirement."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.alma_commands import select_institutions
+from reconciler.cli.progress import progress_bar
+from reconciler.cli.root import (
+    EXIT_ERROR,
+    EXIT_OK,
+    AllOption,
+    InstitutionsOption,
+    SandboxOption,
+    app,
+    guarded,
+    interactive,
+)
+from reconciler.cli.sandbox_commands import alma_target
+
+
+class SurveyFormat(StrEnum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+    HTML = "html"
+
+
+@app.command()
+@guarded
+def survey(
+    institution: InstitutionsOption = None,
+    everything: AllOption = False,
+    output_format: Annotated[
+        SurveyFormat, typer.Option("--format", help="What to write.")
+    ] = SurveyFormat.TABLE,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write the report to this file instead of stdout.", show_default=False
+        ),
+    ] = None,
+    sandbox: SandboxOption = False,
+) -> None:
+    """List each institution's groups with users, active users, last patron load and references,
+    flagging candidates for retirement (FLVC's step 2: "share groups and active-user counts").
+
+    Counts come from an exact census of every user, so the survey reads every user record once.
+    Exit 0, or 1 when an institution could not be read (the others are still reported).
+    """
+    from reconciler.render import (
+        survey_csv,
+        survey_html,
+        survey_json,
+        survey_markdown,
+        survey_text,
+    )
+    from reconciler.survey import build_survey
+    from reconciler.workflow import read_histories, read_institutions
+
+    renderers = {
+        SurveyFormat.TABLE: survey_text.render_survey,
+        SurveyFormat.MARKDOWN: survey_markdown.render_survey,
+        SurveyFormat.CSV: survey_csv.render_survey,
+        SurveyFormat.JSON: survey_json.render_survey,
+        SurveyFormat.HTML: survey_html.render_survey,
+    }
+    desired = select_institutions(institution, everything, None)
+    today = date.today()
+    with (
+        alma_target(sandbox, [s.institution for s in desired.institutions]) as target,
+        progress_bar(len(desired.institutions), "surveying", enabled=interactive()) as tick,
+    ):
+        histories = read_histories(target.histories_root, desired)
+        result = read_institutions(
+            desired, histories, target.env, today=today, census_everything=True, progress=tick
+        )
+    calls = {slug: int(summary.get("calls", 0)) for slug, summary in result.ledgers.items()}
+    report = build_survey(
+        desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
+    )
+    text = renderers[output_format](report)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote the survey ({output_format.value}) to {out}", err=True)
+    for slug, reason in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {reason}", err=True)
+    typer.echo(f"API calls: {result.api_calls:,}", err=True)
+    raise typer.Exit(EXIT_ERROR if result.failures else EXIT_OK)
