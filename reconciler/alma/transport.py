@@ -9,6 +9,7 @@ ours and testable without HTTP, and every `requests` exception is turned into ou
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,6 +23,10 @@ from reconciler.errors import AlmaCall, AlmaNetworkError
 
 JSON_TYPE = "application/json"
 USER_AGENT = f"alma-groups/{__version__}"
+
+# urllib3 logs every request line at DEBUG, and a user's path holds their primary ID: keep
+# its logger quiet whatever level the application sets, so IDs never reach a log.
+logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
