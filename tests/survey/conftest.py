@@ -1,0 +1,37 @@
+"""A few shipped institutions in a temporary working folder, for `survey --sandbox` runs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconciler.sandbox import reset_sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+# ucf retires groups, ncf is tiny (all of its groups empty but one), bc is an ordinary college
+PICKED = ("bc", "ncf", "ucf")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """institutions/ and a sandbox seeded from it, made once per module (seeding is the slow
+    part); each test works on its own copy."""
+    root = tmp_path_factory.mktemp("survey-seed")
+    for slug in PICKED:
+        shutil.copytree(REPO / "institutions" / slug, root / "institutions" / slug)
+    reset_sandbox(root / ".sandbox", root / "institutions")
+    return root
+
+
+@pytest.fixture
+def workdir(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the seeded folder as the working directory, outside CI and any real Alma."""
+    shutil.copytree(seeded, tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALMA_API_URL", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    for slug in PICKED:
+        monkeypatch.delenv(f"ALMA_API_KEY_{slug.upper()}", raising=False)
+    return tmp_path
