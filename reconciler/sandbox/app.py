@@ -8,6 +8,7 @@ thread, so concurrent requests are never serialised by the knobs.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -165,6 +166,8 @@ class SandboxApp:
         if 200 <= response.status < 300:
             response.headers["X-Exl-Api-Remaining"] = str(remaining)
         if self.config.single_item_lists_as_objects and request.wants_json:
+            if response.raw is not None and "json" in response.content_type:
+                response.payload, response.raw = json.loads(response.raw), None
             response.payload = collapse_single_lists(response.payload)
         return response
 

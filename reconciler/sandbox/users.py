@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
 from typing import Any
 
 from reconciler.sandbox.codetables import RECORD_TYPE_MAPPING, mapping_rows
@@ -114,12 +116,32 @@ def list_users(ctx: Ctx, req: Request) -> Response:
         args.extend(found[1])
     total = ctx.store.one(f"SELECT COUNT(*) FROM users WHERE {where}", tuple(args))  # noqa: S608
     rows = ctx.store.all(
-        f"SELECT record FROM users WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT record, primary_id FROM users WHERE {where} "  # noqa: S608
+        f"ORDER BY {order} LIMIT ? OFFSET ?",
         (*args, limit, offset),
     )
-    items = [_full_item(ctx, unpack(r[0])) if full else _brief(ctx, unpack(r[0])) for r in rows]
     count = int(total[0]) if total else 0
+    if full and req.wants_json:
+        # Census pages are most of the sandbox's work: splice the stored JSON instead of
+        # decoding and re-encoding a hundred records per page (same bytes on the wire).
+        body = b",".join(_full_item_json(ctx, r[0], r[1]) for r in rows)
+        return Response(
+            raw=b'{"user":[' + body + b'],"total_record_count":' + str(count).encode() + b"}",
+            content_type="application/json;charset=UTF-8",
+        )
+    items = [_full_item(ctx, unpack(r[0])) if full else _brief(ctx, unpack(r[0])) for r in rows]
     return Response(payload={"user": items, "total_record_count": count}, root="users")
+
+
+_LIST_ONLY_KEYS = (b'"link":', b'"loans":', b'"requests":', b'"fees":')
+
+
+def _full_item_json(ctx: Ctx, blob: bytes, primary_id: str) -> bytes:
+    text = zlib.decompress(blob)
+    if any(key in text for key in _LIST_ONLY_KEYS):  # rare: let the slow path replace them
+        return json.dumps(_full_item(ctx, unpack(blob))).encode()
+    link = json.dumps(ctx.link(f"/users/{primary_id}")).encode()
+    return text[:-1] + b',"link":' + link + b',"loans":null,"requests":null,"fees":null}'
 
 
 def _brief(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
