@@ -2,27 +2,23 @@
 
 Cheap first, exact where it matters: every group gets a one-call count (a word match, so an
 upper bound), and only the groups under review (retired, unmanaged, or asked for) get an exact
-census, paged with expand=full and filtered on the exact code. A census keeps counts and a
-fingerprint of member ids, never the ids themselves: what leaves this module is aggregate.
+census (reconciler.census). The survey instead reads every user once. Independent reads run
+side by side, so the institution's rate limit, not their summed latency, sets the pace.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import MappingProxyType
-from typing import Any, cast
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import as_bool, as_date, as_float, as_timestamp, code_of
-from reconciler.alma.paging import MAX_PAGE_SIZE
-from reconciler.alma.payloads import User
+from reconciler.alma.normalise import as_bool, as_timestamp
 from reconciler.alma.users import UserPage
+from reconciler.census import census, census_all, summarise, word_query
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
     GroupCensus,
@@ -30,12 +26,10 @@ from reconciler.model.live import (
     LiveState,
     RecordTypeMapping,
     RuleReference,
-    UserBreakdown,
 )
+from reconciler.references import RECORD_TYPE_TABLE, read_mapping_references, read_references
 
 USER_GROUPS_TABLE = "UserGroups"
-RECORD_TYPE_TABLE = "UserRecordTypeUserGroup"
-RULES_SOURCE = "fulfillment rules (Analytics)"
 
 
 @dataclass(frozen=True)
@@ -50,11 +44,6 @@ class ReadOptions:
     census_everything: bool = False
 
 
-def word_query(code: str) -> str:
-    """The q of a group count: Alma matches words, so this may also count similar codes."""
-    return f"user_group~{code}"
-
-
 def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions) -> LiveState:
     """Everything the plan and the survey need to know about one institution's Alma."""
     if options.census_everything:
@@ -67,15 +56,16 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
     since = options.since or options.today - timedelta(days=30)
     # Everything else is independent: run it all at once under the institution's limit, the
     # chains (census pages, report pages, job history) first so they are not left for last.
-    # The institution's total (for the percentage threshold) and the rules report (for
-    # references) only matter when a group is being retired: skip their calls otherwise.
+    # References only matter when a group is being retired, and the institution's total
+    # (for the percentage threshold) only when users are moved: skip those calls otherwise.
     retiring = bool(state.user_groups.retired_codes() & set(codes))
+    moving = any(r.move_users_to and r.code in codes for r in state.user_groups.retired)
     tasks: list[Callable[[], object]] = [
         *(partial(census, client, code, options.today) for code in sorted(review)),
-        partial(_list, read_references(client, state, codes) if retiring else ()),
+        partial(_all_references, client, state, codes) if retiring else partial(list),
         partial(last_patron_load_run, client, since),
         partial(read_record_type_mappings, client),
-        partial(client.search_users, limit=1) if retiring else partial(_no_page),
+        partial(client.search_users, limit=1) if moving else partial(_no_page),
         *(partial(client.count_users, word_query(code)) for code in codes),
     ]
     results = client.map_concurrently(lambda task: task(), tasks)
@@ -103,8 +93,12 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
     )
 
 
-def _list(items: Iterable[RuleReference]) -> list[RuleReference]:
-    return list(items)
+def _all_references(
+    client: AlmaClient, state: InstitutionState, codes: Iterable[str]
+) -> list[RuleReference]:
+    """Rules (Analytics) and group-keyed mapping tables that name any of `codes`."""
+    codes = list(codes)
+    return [*read_references(client, state, codes), *read_mapping_references(client, codes)]
 
 
 def _no_page() -> UserPage:
@@ -138,100 +132,6 @@ def read_record_type_mappings(client: AlmaClient) -> tuple[RecordTypeMapping, ..
     )
 
 
-def census(client: AlmaClient, code: str, today: date) -> GroupCensus:
-    """The exact members of `code`: every word match, read in full, kept only on exact code."""
-    members = (
-        user
-        for user in client.iter_users(word_query(code))
-        if code_of(user.get("user_group")) == code
-    )
-    return summarise(code, members, today)
-
-
-def summarise(code: str, users: Iterable[User], today: date) -> GroupCensus:
-    """Counts and a member fingerprint; the ids are hashed and dropped here."""
-    counts: dict[str, int] = dict.fromkeys(UserBreakdown.__dataclass_fields__, 0)
-    digest = hashlib.sha256()
-    ids: list[str] = []
-    newest: date | None = None
-    for user in users:
-        ids.append(str(user.get("primary_id", "")))
-        flags = _flags(user, today)
-        for name, on in flags.items():
-            counts[name] += int(on)
-        # Alma's user JSON has no modification date; status_date is the closest it gives
-        changed = as_date(user.get("status_date"))
-        if changed and (newest is None or changed > newest):
-            newest = changed
-    for member in sorted(ids):  # sorted: the fingerprint of a set, not of Alma's page order
-        digest.update(member.encode() + b"\n")
-    return GroupCensus(
-        code=code,
-        breakdown=UserBreakdown(**counts),
-        member_fingerprint="sha256:" + digest.hexdigest(),
-        newest_modification=newest,
-    )
-
-
-# the fields summarise() reads: a full record is kilobytes, and a census of a large
-# institution holds every user until the last page is in
-_CENSUS_FIELDS = (
-    "primary_id",
-    "user_group",
-    "status",
-    "status_date",
-    "expiry_date",
-    "account_type",
-    "loans",
-    "requests",
-    "fees",
-)
-
-
-def _slim(page: UserPage) -> tuple[User, ...]:
-    kept = ({k: v for k, v in user.items() if k in _CENSUS_FIELDS} for user in page.users)
-    return tuple(cast(User, record) for record in kept)
-
-
-def census_all(client: AlmaClient, today: date) -> dict[str, GroupCensus]:
-    """The exact census of every group, from one pass over all users, keyed by exact code.
-
-    Cheaper than a census per group, which reads every word match of every code. The first
-    page gives Alma's total, so the pages it promises are fetched concurrently under the
-    client's limiter (latency hides behind the rate limit); as in `reconciler.alma.paging`,
-    only a short page ends the walk, so a total that is too low costs calls, never users.
-    """
-    members: defaultdict[str, list[User]] = defaultdict(list)
-    seen: set[str] = set()  # offset paging over a changing list can show a user twice
-
-    def page_at(offset: int) -> tuple[User, ...]:
-        return _slim(client.search_users(limit=MAX_PAGE_SIZE, offset=offset, expand_full=True))
-
-    def keep(users: tuple[User, ...]) -> bool:
-        for user in users:
-            primary_id = str(user.get("primary_id", ""))
-            if primary_id and primary_id in seen:
-                continue
-            seen.add(primary_id)
-            members[code_of(user.get("user_group"))].append(user)
-        return len(users) == MAX_PAGE_SIZE  # a full page: there may be more
-
-    first = client.search_users(limit=MAX_PAGE_SIZE, offset=0, expand_full=True)
-    more = keep(_slim(first))
-    offset = MAX_PAGE_SIZE
-    if more and first.total:
-        # up to and including the page at `total`, which confirms the end when the total is
-        # an exact multiple of the page size
-        promised = list(range(MAX_PAGE_SIZE, first.total + 1, MAX_PAGE_SIZE))
-        for users in client.map_concurrently(page_at, promised):
-            more = keep(users)
-        offset = (promised[-1] + MAX_PAGE_SIZE) if promised else offset
-    while more:
-        more = keep(page_at(offset))
-        offset += MAX_PAGE_SIZE
-    return {code: summarise(code, users, today) for code, users in members.items()}
-
-
 def read_live_with_full_census(
     client: AlmaClient, state: InstitutionState, options: ReadOptions
 ) -> LiveState:
@@ -244,7 +144,7 @@ def read_live_with_full_census(
 
     def groups_and_references() -> tuple[tuple[LiveGroup, ...], tuple[RuleReference, ...]]:
         groups = read_groups(client)
-        return groups, tuple(read_references(client, state, [g.code for g in groups]))
+        return groups, tuple(_all_references(client, state, [g.code for g in groups]))
 
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="read") as pool:
         everyone = pool.submit(census_all, client, options.today)
@@ -269,63 +169,6 @@ def read_live_with_full_census(
     )
 
 
-def _count(user: Mapping[str, Any], key: str) -> float:
-    """loans/requests/fees arrive as {"value": "3"}, a bare number, or null when not expanded."""
-    value = user.get(key)
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    return as_float(value, default=0.0) or 0.0
-
-
-def _flags(user: Mapping[str, Any], today: date) -> dict[str, bool]:
-    inactive = code_of(user.get("status")) == "INACTIVE"
-    expiry = as_date(user.get("expiry_date"))
-    expired = expiry is not None and expiry < today
-    loans, requests, fees = (_count(user, k) > 0 for k in ("loans", "requests", "fees"))
-    candidate = inactive or expired
-    external = code_of(user.get("account_type")) == "EXTERNAL"
-    return {
-        "total": True,
-        "active": not inactive,
-        "inactive": inactive,
-        "expired": expired,
-        "internal": not external,
-        "external": external,
-        "with_loans": loans,
-        "with_requests": requests,
-        "with_fees": fees,
-        "purge_candidates": candidate,
-        "purgeable": candidate and not (loans or requests or fees),
-        "blocked_by_loans": candidate and loans,
-        "blocked_by_requests": candidate and requests,
-        "blocked_by_fees": candidate and fees,
-    }
-
-
-def read_references(
-    client: AlmaClient, state: InstitutionState, codes: Iterable[str]
-) -> Iterator[RuleReference]:
-    """Rows of the configured Analytics rules report that name one of `codes`."""
-    report = state.institution.rules_report
-    if not report:
-        return
-    known = set(codes)
-    for row in client.iter_report_rows(report):
-        for code in _codes_in(row, known):
-            name = row.get("Rule Name") or next(iter(row.values()), "")
-            unit = row.get("Fulfillment Unit Name")
-            yield RuleReference(RULES_SOURCE, f"{unit}: {name}" if unit else name, code)
-
-
-def _codes_in(row: Mapping[str, str], known: set[str]) -> set[str]:
-    """Group codes named by a rule row: its parameter value lists codes, comma-separated."""
-    found = set()
-    for column, value in row.items():
-        if "Parameter Value" in column or "User Group" in column:
-            found |= {part.strip() for part in value.split(",")} & known
-    return found
-
-
 def last_patron_load_run(client: AlmaClient, since: date) -> datetime | None:
     """The newest run of any SIS (patron load) job submitted on or after `since`, if any."""
     newest: datetime | None = None
@@ -339,42 +182,3 @@ def last_patron_load_run(client: AlmaClient, since: date) -> datetime | None:
                 started = started if started.tzinfo else started.replace(tzinfo=UTC)
                 newest = started if newest is None or started > newest else newest
     return newest
-
-
-@dataclass(frozen=True)
-class AffectedUser:
-    """One user a plan would move or purge. Holds a primary ID: for the operator's local CSV
-    only, never for git, logs or comments."""
-
-    slug: str
-    group: str
-    action: str  # "move" or "purge"
-    target: str | None
-    primary_id: str
-
-
-def affected_users(
-    client: AlmaClient,
-    slug: str,
-    group: str,
-    *,
-    target: str | None,
-    purge_inactive: bool,
-    today: date,
-) -> list[AffectedUser]:
-    """The members of `group` with what the plan does to each (same rules as the census)."""
-    found = []
-    for user in client.iter_users(word_query(group)):
-        if code_of(user.get("user_group")) != group:
-            continue
-        purge = purge_inactive and _flags(user, today)["purgeable"]
-        found.append(
-            AffectedUser(
-                slug,
-                group,
-                "purge" if purge else "move",
-                None if purge else target,
-                str(user.get("primary_id", "")),
-            )
-        )
-    return sorted(found, key=lambda u: (u.action, u.primary_id))

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.alma import AlmaClient, CallLedger
+from reconciler.census import AffectedUser, affected_users
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
-from reconciler.live import AffectedUser, ReadOptions, affected_users, read_live
+from reconciler.live import ReadOptions, read_live
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
 from reconciler.model.changes import Action
 from reconciler.model.live import LiveState

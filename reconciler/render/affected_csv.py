@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from reconciler.live import AffectedUser
+from reconciler.census import AffectedUser
 
 HEADER = ("institution", "group", "action", "target", "primary_id")
 
