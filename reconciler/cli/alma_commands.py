@@ -136,6 +136,8 @@ def plan(
         typer.echo(text.render_plan(the_plan, colour=colour_wanted()), nl=False)
     for slug, reason in sorted(result.failures.items()):
         typer.echo(f"error: {slug}: {reason}", err=True)
+    retries = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
+    typer.echo(f"read Alma with {result.api_calls:,} API calls ({retries:,} retried)", err=True)
     if out is not None:
         typer.echo(f"saved plan to {out}", err=True)
     if result.failures:

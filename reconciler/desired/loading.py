@@ -16,8 +16,9 @@ from reconciler.desired import semantic_checks
 from reconciler.desired.building import build_institution, build_state
 from reconciler.desired.schema_check import check_schema, suggest
 from reconciler.desired.yaml_source import Document, read_document
-from reconciler.errors import ConfigError, UsageError
+from reconciler.errors import ConfigError, PatronLoadFileError, UsageError
 from reconciler.model import DesiredState, Institution, InstitutionState, Problem
+from reconciler.patron_loads.store import load_history
 
 INSTITUTION_FILE = "institution.yaml"
 GROUPS_FILE = "user-groups.yaml"
@@ -114,6 +115,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> Validat
             problems.extend(parsed.problems)
             problems.extend(check_schema(parsed, schema))
             documents[name] = parsed
+        problems.extend(_history_problems(folder, cwd))
         institution, groups = documents.get(INSTITUTION_FILE), documents.get(GROUPS_FILE)
         if institution is not None:
             institution_docs[folder.name] = institution
@@ -130,6 +132,25 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> Validat
     unique = tuple(sorted(set(problems)))
     state = None if unique else DesiredState(tuple(states))
     return ValidationReport(unique, tuple(folder.name for folder in folders), files, state)
+
+
+def _history_problems(folder: Path, cwd: Path | None) -> list[Problem]:
+    """The patron-load history is generated, but it is committed: check it like the YAML."""
+    path = folder / HISTORY_FILE
+    if not path.exists():
+        return []
+    shown = display_path(path, cwd)
+    try:
+        load_history(path, institution=folder.name)
+    except PatronLoadFileError as error:
+        message = str(error).removeprefix(str(path)).lstrip(":")
+        line, column = 0, 0
+        head, _, rest = message.partition(": ")
+        if head.replace(":", "").isdigit() and ":" in head:  # "3:5: not valid JSON: ..."
+            line, column = (int(part) for part in head.split(":"))
+            message = rest
+        return [Problem(shown, line, column, "", message.strip())]
+    return []
 
 
 def _stray_files(folder: Path, shown: str) -> list[Problem]:

@@ -49,7 +49,11 @@ def describe(change: Change) -> str:  # noqa: PLR0911 - one phrase per action
         case Action.PURGE_USERS:
             blocked = sum(count for _, count in change.blocked)
             kept = f"; {blocked:,} kept back" if blocked else ""
-            return f"purge {plural(change.users, 'inactive user')} from {code}{kept}"
+            # Alma's lists do not say who has loans: apply re-reads each user before deleting
+            return (
+                f"purge {plural(change.users, 'inactive user')} from {code}{kept} "
+                "(each re-checked for loans, requests and fees first)"
+            )
         case Action.VERIFY_EMPTY:
             return f"verify {code} is empty (fresh census)"
         case Action.REMOVE_MAPPING:

@@ -225,3 +225,14 @@ def test_subset_of_slugs_loads_only_those(tmp_path: Path) -> None:
         write_institution(tmp_path, slug)
     state = load_desired_state(tmp_path, ["bbb", "aaa"])
     assert state.slugs() == ("bbb", "aaa")
+
+
+def test_committed_patron_load_history_is_checked(tmp_path: Path) -> None:
+    """A damaged patron-load-history.json is reported by validate, with its position."""
+    folder = write_institution(tmp_path, "demo")
+    (folder / "patron-load-history.json").write_text('{"format', encoding="utf-8")
+    problems = validate_paths([tmp_path], cwd=tmp_path).problems
+    assert len(problems) == 1
+    assert problems[0].file == "demo/patron-load-history.json"
+    assert (problems[0].line, problems[0].column) == (1, 2)
+    assert problems[0].message.startswith("not valid JSON")
