@@ -30,7 +30,8 @@ def test_plan_shows_changes_violations_and_quiet_institutions(workdir: Path) -> 
     assert 'from "15" to "GUEST"' in result.output
     assert "! " in result.output
     assert "way out: " in result.output
-    assert result.output.rstrip().splitlines()[-1].startswith("Plan: ")
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Plan: ")
+    assert "read Alma with " in result.stderr
 
 
 def test_detailed_exitcode_reports_pending_changes(workdir: Path) -> None:
