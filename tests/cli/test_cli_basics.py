@@ -27,10 +27,22 @@ def test_help_lists_commands_and_exits_zero() -> None:
 
 def test_every_subcommand_has_help() -> None:
     """Each subcommand answers --help with its own description and exit 0."""
-    for command in ("validate",):
-        result = runner.invoke(app, [command, "--help"])
+    commands = [
+        ["validate"],
+        ["plan"],
+        ["survey"],
+        ["import"],
+        ["codeowners"],
+        ["patron-loads", "ingest"],
+        ["sandbox", "serve"],
+        ["sandbox", "reset"],
+    ]
+    for command in commands:
+        result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, command
         assert "Usage:" in result.output
+        description = result.output.split("Options:")[0].split("\n", 2)[-1]
+        assert len(description.strip()) > 20, command  # a sentence, not just a usage line
 
 
 def test_version() -> None:
