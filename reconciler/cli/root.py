@@ -123,6 +123,10 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except ReconcilerError as error:
             raise typer.Exit(_report_error(error)) from None
+        except OSError as error:  # an output file in a missing folder, a full disk, ...
+            where = f"{error.filename}: " if error.filename else ""
+            typer.echo(f"error: {where}{error.strerror or error}", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
 
     return run
 

@@ -102,3 +102,13 @@ def test_no_patron_data_in_any_output(workdir: Path) -> None:
     assert canaries
     leaked = sorted(c for c in canaries if c in everything)
     assert leaked == []
+
+
+def test_unwritable_output_is_one_line(workdir: Path) -> None:
+    """A --out path in a missing folder is a one-line error and exit 1, not a traceback."""
+    result = runner.invoke(app, ["plan", "--sandbox", "-i", "bc", "--out", "nowhere/plan.json"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: nowhere/plan.json: No such file or directory"
+    )
+    assert "Traceback" not in result.output
