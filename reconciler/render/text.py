@@ -83,6 +83,8 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
 
 def overall_summary(plan: Plan) -> str:
     changed = sum(p.has_changes for p in plan.institutions)
+    if not plan.institutions:
+        return "Plan: no institutions to plan."
     if not plan.has_changes and not plan.violations:
         return f"Plan: no changes in {plural(len(plan.institutions), 'institution')}."
     moved = sum(p.users_moved for p in plan.institutions)

@@ -148,3 +148,9 @@ def test_long_plans_split_below_githubs_limit() -> None:
         assert body.startswith(markdown.MARKER)
         assert f"(part {number}/{len(comments)})" in body
         assert len(body) < markdown.GITHUB_COMMENT_LIMIT
+
+
+def test_an_empty_plan_says_so() -> None:
+    """A plan of no institutions (nothing changed, or none could be read) says exactly that."""
+    empty = Plan((), None, "sha256:" + "0" * 64)
+    assert text.render_plan(empty) == "Plan: no institutions to plan.\n"
