@@ -83,6 +83,8 @@ def main() -> int:
     )
     print(f"calls / minimum, overall       {total_calls / total_minimum:.3f}")
     print(f"per-user calls                 {sum_user_calls(result.ledgers)}")
+    retried = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
+    print(f"calls retried (429, 5xx)       {retried}")
     print(f"wall time at {args.latency_ms} ms latency    {wall:.2f} s")
     print(f"rate-limit bound               {bound:.2f} s (slowest institution, 20/s each)")
     print(

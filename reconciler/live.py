@@ -8,20 +8,17 @@ side by side, so the institution's rate limit, not their summed latency, sets th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from types import MappingProxyType
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import as_bool, as_timestamp
-from reconciler.alma.users import UserPage
+from reconciler.alma.normalise import as_bool, as_timestamp, clean_text
 from reconciler.census import census, census_all, summarise, word_query
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
-    GroupCensus,
     LiveGroup,
     LiveState,
     RecordTypeMapping,
@@ -60,36 +57,25 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
     # (for the percentage threshold) only when users are moved: skip those calls otherwise.
     retiring = bool(state.user_groups.retired_codes() & set(codes))
     moving = any(r.move_users_to and r.code in codes for r in state.user_groups.retired)
-    tasks: list[Callable[[], object]] = [
-        *(partial(census, client, code, options.today) for code in sorted(review)),
-        partial(_all_references, client, state, codes) if retiring else partial(list),
-        partial(last_patron_load_run, client, since),
-        partial(read_record_type_mappings, client),
-        partial(client.search_users, limit=1) if moving else partial(_no_page),
-        *(partial(client.count_users, word_query(code)) for code in codes),
-    ]
-    results = client.map_concurrently(lambda task: task(), tasks)
-    censuses = [r for r in results[: len(review)] if isinstance(r, GroupCensus)]
-    references, last_run, mappings, everyone = results[len(review) : len(review) + 4]
-    counts = {
-        code: count if isinstance(count, int) else 0
-        for code, count in zip(codes, results[len(review) + 4 :], strict=True)
-    }
-    assert isinstance(everyone, UserPage)  # noqa: S101 - the task list fixes each type
-    assert isinstance(mappings, tuple)  # noqa: S101
-    assert isinstance(references, list)  # noqa: S101
-    assert last_run is None or isinstance(last_run, datetime)  # noqa: S101
-    total = everyone.total or sum(counts.values())
+    with ThreadPoolExecutor(max_workers=client.max_workers, thread_name_prefix="read") as pool:
+        censuses = [pool.submit(census, client, code, options.today) for code in sorted(review)]
+        references = pool.submit(_all_references, client, state, codes) if retiring else None
+        last_run = pool.submit(last_patron_load_run, client, since)
+        mappings = pool.submit(read_record_type_mappings, client)
+        everyone = pool.submit(client.search_users, limit=1) if moving else None
+        counts = {code: pool.submit(client.count_users, word_query(code)) for code in codes}
+    estimated = {code: future.result() or 0 for code, future in counts.items()}
+    total = (everyone.result().total if everyone else None) or sum(estimated.values())
     return LiveState(
         slug=state.institution.slug,
         groups=groups,
-        mappings=mappings,
-        estimated_counts=MappingProxyType(counts),
-        census=MappingProxyType({c.code: c for c in censuses}),
+        mappings=mappings.result(),
+        estimated_counts=MappingProxyType(estimated),
+        census=MappingProxyType({c.code: c for c in (f.result() for f in censuses)}),
         total_users=total,
-        references=tuple(references),
+        references=tuple(references.result()) if references else (),
         daily_calls_left=client.api_remaining,
-        last_sis_run=last_run,
+        last_sis_run=last_run.result(),
     )
 
 
@@ -101,21 +87,17 @@ def _all_references(
     return [*read_references(client, state, codes), *read_mapping_references(client, codes)]
 
 
-def _no_page() -> UserPage:
-    return UserPage(users=(), total=None)
-
-
 def read_groups(client: AlmaClient) -> tuple[LiveGroup, ...]:
     table = client.get_code_table(USER_GROUPS_TABLE)
     return tuple(
         LiveGroup(
-            code=str(row.get("code", "")).strip(),
-            description=" ".join(str(row.get("description", "")).split()),
+            code=clean_text(row.get("code")),
+            description=clean_text(row.get("description")),
             enabled=as_bool(row.get("enabled"), default=True),
             default=as_bool(row.get("default")),
         )
         for row in table.get("row", [])
-        if str(row.get("code", "")).strip()
+        if clean_text(row.get("code"))
     )
 
 

@@ -69,10 +69,11 @@ def sandbox_histories(institutions: Sequence[Institution]) -> Path:
         folder = sftp_dir(STATE_DIR, slug)
         if not folder.is_dir():
             continue
-        files = sorted(folder.rglob("*.zip"))
+        entries = list(folder.rglob("*"))
+        files = sorted(p for p in entries if p.suffix == ".zip")
         target = root / slug / HISTORY_FILE
         # the zips carry their load dates as mtimes; their folders carry the seeding time
-        newest = max(p.stat().st_mtime for p in (folder, *folder.rglob("*")) if p.is_dir())
+        newest = max(p.stat().st_mtime for p in (folder, *entries) if p.is_dir())
         if files and (not target.exists() or target.stat().st_mtime < newest):
             target.parent.mkdir(parents=True, exist_ok=True)
             ingest(target, slug, files)

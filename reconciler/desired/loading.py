@@ -7,7 +7,6 @@ round fixes everything. Only a fully valid tree becomes a `DesiredState`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,11 +180,6 @@ def _sibling_institutions(
             if isinstance(parsed, Document):
                 siblings[other.name] = parsed
     return siblings
-
-
-def default_institutions_root() -> Path:
-    """`institutions/` in the working directory, or as named by ALMA_GROUPS_INSTITUTIONS."""
-    return Path(os.environ.get("ALMA_GROUPS_INSTITUTIONS", "institutions"))
 
 
 def load_desired_state(root: Path, slugs: Iterable[str] | None = None) -> DesiredState:

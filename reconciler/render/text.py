@@ -55,7 +55,7 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
         if not institution.has_changes and not institution.violations:
             quiet.append(institution.slug)
             continue
-        lines.append(_paint(institution.slug, "!", colour) if colour else institution.slug)
+        lines.append(_paint(institution.slug, "!", colour))
         said_why: set[tuple[str, str]] = set()
         for change in institution.changes:
             symbol = SYMBOL[change.action]
