@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.sandbox_process import sandbox_process  # noqa: E402 - after the path is set
 from reconciler.desired import load_desired_state  # noqa: E402
-from reconciler.workflow import plan_institutions  # noqa: E402
+from reconciler.runs.reads import plan_institutions  # noqa: E402
 
 CALLS_TARGET = 1.1
 WALL_TARGET = 1.3

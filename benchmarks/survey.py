@@ -37,8 +37,8 @@ from reconciler.render import (  # noqa: E402
     survey_markdown,
     survey_text,
 )
-from reconciler.survey import build_survey  # noqa: E402
-from reconciler.workflow import ReadResult, read_histories, read_institutions  # noqa: E402
+from reconciler.runs.reads import ReadResult, read_histories, read_institutions  # noqa: E402
+from reconciler.survey.report import build_survey  # noqa: E402
 
 WALL_TARGET = 1.3
 RENDERERS = (

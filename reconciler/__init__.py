@@ -1,3 +1,22 @@
-"""alma-groups: a declarative reconciler for Alma user groups across FLVC's 40 institutions."""
+"""alma-groups: a declarative reconciler for Alma user groups across FLVC's 40 institutions.
+
+    desired/        user-groups.yaml + institution.yaml ──► DesiredState (positions kept)
+    alma/           the only package that speaks HTTP: client, limits, retries, errors
+    reading/        live Alma ──► LiveState, exact censuses, references
+    patron_loads/   SIS files ──► aggregate, PII-free patron-load history
+    planning/       pure: diff, safety rules, cost, Plan, saved-plan file
+    survey/         pure: groups, activity and retirement candidates
+    apply/          (the write path) journaled, resumable, reversible changes to Alma
+    runs/           fan-out over institutions: one client each, results typed per slug
+    render/         one module per output format, picked from one registry
+    cli/            Typer app: the only place that prints and picks exit codes
+    sandbox/        a local Alma over HTTP for demos and tests; the core never imports it
+    model/          frozen dataclasses shared by all of the above
+    errors.py       one error tree, imported by every layer (so it sits at the root)
+    gitops.py       git facts: changed institutions, commit, CODEOWNERS (one small module)
+
+Dependency direction: cli → runs → apply/planning/survey/render/gitops →
+desired/reading/patron_loads → alma → errors → model.
+"""
 
 __version__ = "0.1.0"

@@ -104,10 +104,10 @@ def plan(
     Exit 0: no changes; 1: error; 2: changes (with --detailed-exitcode); 3: the plan breaks a
     safety rule (apply would refuse it).
     """
-    from reconciler import plan_file
     from reconciler.gitops import current_commit
+    from reconciler.planning import plan_file
     from reconciler.render import affected_csv, json_doc, markdown, text
-    from reconciler.workflow import collect_affected_users, plan_institutions
+    from reconciler.runs.reads import collect_affected_users, plan_institutions
 
     desired = select_institutions(institution, everything, changed_since)
     with (
@@ -161,9 +161,9 @@ def import_groups(
     """Print (or --write) user-groups.yaml from live Alma's UserGroups table."""
     from reconciler.alma import AlmaClient
     from reconciler.desired import load_institution
+    from reconciler.desired.importing import render_user_groups
     from reconciler.desired.loading import GROUPS_FILE
-    from reconciler.importing import render_user_groups
-    from reconciler.live import read_groups
+    from reconciler.reading.live import read_groups
 
     root = institutions_root()
     identity = load_institution(root, institution)

@@ -61,8 +61,8 @@ def survey(
         survey_markdown,
         survey_text,
     )
-    from reconciler.survey import build_survey
-    from reconciler.workflow import read_histories, read_institutions
+    from reconciler.runs.reads import read_histories, read_institutions
+    from reconciler.survey.report import build_survey
 
     renderers = {
         SurveyFormat.TABLE: survey_text.render_survey,

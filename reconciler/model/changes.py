@@ -66,7 +66,7 @@ class Change:
 
 
 class Rule(StrEnum):
-    """Safety rules; each is a small function in reconciler.safety."""
+    """Safety rules; each is a small function in reconciler.planning.safety."""
 
     UNMANAGED_GROUP = "unmanaged-group"
     USERS_WITHOUT_TARGET = "users-without-target"

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from reconciler.census import AffectedUser
+from reconciler.reading.census import AffectedUser
 
 HEADER = ("institution", "group", "action", "target", "primary_id")
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 
 from reconciler.desired.loading import ValidationReport
-from reconciler.plan import Plan
-from reconciler.plan_file import to_document
+from reconciler.planning.plan import Plan
+from reconciler.planning.plan_file import to_document
 
 VALIDATION_FORMAT_VERSION = 1
 

@@ -8,7 +8,7 @@ in one comment is split into several, each below GitHub's size limit and each ma
 from __future__ import annotations
 
 from reconciler.model.changes import Action, InstitutionPlan
-from reconciler.plan import Plan
+from reconciler.planning.plan import Plan
 from reconciler.render.symbols import SYMBOL, blocked_line, breakdown_line, describe, plural
 from reconciler.render.text import overall_summary
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from reconciler.survey import Survey, SurveyRow
+from reconciler.survey.report import Survey, SurveyRow
 
 COLUMNS = (
     "institution",

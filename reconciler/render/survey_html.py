@@ -19,7 +19,7 @@ from reconciler.render.survey_text import (
     overall_summary,
     percent,
 )
-from reconciler.survey import (
+from reconciler.survey.report import (
     REASON_COMMONLY_UNUSED,
     REASON_EMPTY,
     REASON_NO_ACTIVE_USERS,

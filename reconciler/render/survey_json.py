@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.survey import InstitutionSurvey, Survey, SurveyRow
+from reconciler.survey.report import InstitutionSurvey, Survey, SurveyRow
 
 SURVEY_FORMAT_VERSION = 1
 

@@ -9,7 +9,7 @@ from reconciler.render.survey_text import (
     overall_summary,
     percent,
 )
-from reconciler.survey import InstitutionSurvey, Survey, SurveyRow
+from reconciler.survey.report import InstitutionSurvey, Survey, SurveyRow
 
 HEADER = (
     "| code | description | status | enabled | users | active | external | last patron load "

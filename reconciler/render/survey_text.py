@@ -7,7 +7,7 @@ shared by the other survey renderers, so every format says the same thing the sa
 from __future__ import annotations
 
 from reconciler.render.symbols import plural
-from reconciler.survey import NOTE_NO_HISTORY, InstitutionSurvey, Survey, SurveyRow
+from reconciler.survey.report import NOTE_NO_HISTORY, InstitutionSurvey, Survey, SurveyRow
 
 DESCRIPTION_WIDTH = 32
 COLUMNS = ("code", "description", "status", "enabled", "users", "active", "external", "last load")

@@ -7,7 +7,7 @@ from pathlib import Path
 from reconciler.desired.loading import ValidationReport
 from reconciler.model.changes import Action, InstitutionPlan
 from reconciler.patron_loads import IngestResult
-from reconciler.plan import Plan
+from reconciler.planning.plan import Plan
 from reconciler.render.symbols import SYMBOL, blocked_line, breakdown_line, describe, plural
 
 _COLOURS = {"+": "32", "~": "33", "-": "31", "→": "36", "?": "2", "!": "1;31", "dim": "2"}

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import plan_file
 from reconciler.alma import RetryPolicy, TokenBucket
 from reconciler.alma.credentials import read_api_key
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.model import DesiredState
+from reconciler.planning import plan_file
+from reconciler.runs.reads import plan_institutions
 from reconciler.sandbox import FaultConfig, SandboxServer
-from reconciler.workflow import plan_institutions
 
 from .conftest import ClientFactory, SandboxFactory, institution_of
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 from typer.testing import CliRunner
 
-from reconciler import plan_file
 from reconciler.cli import app
+from reconciler.planning import plan_file
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

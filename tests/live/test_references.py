@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.references import read_mapping_references
+from reconciler.reading.references import read_mapping_references
 
 
 class FakeConfiguration:

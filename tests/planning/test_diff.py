@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reconciler.diff import diff_institution
 from reconciler.model import KeptGroup, RetiredGroup
 from reconciler.model.changes import Action, FieldChange
 from reconciler.model.live import LiveGroup
+from reconciler.planning.diff import diff_institution
 
 from .builders import breakdown, desired, live
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler import plan_file
 from reconciler.errors import StalePlanError
 from reconciler.model import DesiredState, KeptGroup, RetiredGroup, SourceLocation
 from reconciler.model.live import LiveGroup
-from reconciler.plan import BULK_MOVE_THRESHOLD, build_plan, desired_hash, move_calls
+from reconciler.planning import plan_file
+from reconciler.planning.plan import BULK_MOVE_THRESHOLD, build_plan, desired_hash, move_calls
 
 from .builders import breakdown, desired, live
 

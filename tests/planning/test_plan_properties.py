@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.diff import diff_institution
 from reconciler.model import InstitutionState, KeptGroup, RetiredGroup
 from reconciler.model.changes import Action
 from reconciler.model.live import LiveGroup, LiveState, UserBreakdown
+from reconciler.planning.diff import diff_institution
 
 from .builders import apply_in_memory, desired, live
 

@@ -19,7 +19,7 @@ from reconciler.model import (
     RetiredGroup,
 )
 from reconciler.model.live import LiveGroup, RuleReference
-from reconciler.plan import Plan, build_plan
+from reconciler.planning.plan import Plan, build_plan
 from reconciler.render import json_doc, markdown, text
 
 from ..planning.builders import breakdown, desired, institution, live

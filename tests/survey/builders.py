@@ -18,7 +18,7 @@ from reconciler.model import (
     UserGroups,
 )
 from reconciler.model.live import GroupCensus, LiveGroup, LiveState, RuleReference, UserBreakdown
-from reconciler.survey import Survey, build_survey
+from reconciler.survey.report import Survey, build_survey
 
 TODAY = date(2026, 11, 29)
 INSTITUTION = Institution(

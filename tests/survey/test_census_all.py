@@ -11,8 +11,8 @@ import pytest
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.users import UserPage
-from reconciler.census import census, census_all
 from reconciler.desired import load_desired_state
+from reconciler.reading.census import census, census_all
 from reconciler.sandbox import SandboxServer
 
 T = TypeVar("T")

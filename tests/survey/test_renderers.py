@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 
 from reconciler.render import survey_csv, survey_html, survey_json, survey_markdown, survey_text
-from reconciler.survey import Survey
+from reconciler.survey.report import Survey
 
 from .builders import demo_survey
 

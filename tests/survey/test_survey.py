@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from reconciler.model import PatronLoadHistory
-from reconciler.survey import (
+from reconciler.survey.report import (
     NOTE_NO_HISTORY,
     REASON_COMMONLY_UNUSED,
     REASON_EMPTY,

@@ -25,7 +25,7 @@ from reconciler.model.changes import (
     Violation,
 )
 from reconciler.model.live import UserBreakdown
-from reconciler.plan import PLAN_FORMAT_VERSION, Plan
+from reconciler.planning.plan import PLAN_FORMAT_VERSION, Plan
 
 
 def to_document(plan: Plan) -> dict[str, Any]:

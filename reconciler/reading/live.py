@@ -2,7 +2,7 @@
 
 Cheap first, exact where it matters: every group gets a one-call count (a word match, so an
 upper bound), and only the groups under review (retired, unmanaged, or asked for) get an exact
-census (reconciler.census). The survey instead reads every user once. Independent reads run
+census (reconciler.reading.census). The survey instead reads every user once. Independent reads run
 side by side, so the institution's rate limit, not their summed latency, sets the pace.
 """
 
@@ -16,7 +16,6 @@ from types import MappingProxyType
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.normalise import as_bool, as_timestamp, clean_text
-from reconciler.census import census, census_all, summarise, word_query
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
     LiveGroup,
@@ -24,7 +23,12 @@ from reconciler.model.live import (
     RecordTypeMapping,
     RuleReference,
 )
-from reconciler.references import RECORD_TYPE_TABLE, read_mapping_references, read_references
+from reconciler.reading.census import census, census_all, summarise, word_query
+from reconciler.reading.references import (
+    RECORD_TYPE_TABLE,
+    read_mapping_references,
+    read_references,
+)
 
 USER_GROUPS_TABLE = "UserGroups"
 

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.alma import AlmaClient, CallLedger
-from reconciler.census import AffectedUser, affected_users
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
-from reconciler.live import ReadOptions, read_live
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
 from reconciler.model.changes import Action
 from reconciler.model.live import LiveState
 from reconciler.patron_loads import load_history
-from reconciler.plan import Plan, build_plan
+from reconciler.planning.plan import Plan, build_plan
+from reconciler.reading.census import AffectedUser, affected_users
+from reconciler.reading.live import ReadOptions, read_live
 
 Progress = Callable[[str], None]
 

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from reconciler import safety
-from reconciler.diff import diff_institution
 from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.changes import Action, Change, InstitutionPlan, Violation
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
+from reconciler.planning import safety
+from reconciler.planning.diff import diff_institution
 
 PLAN_FORMAT_VERSION = 1
 
