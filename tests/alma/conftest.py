@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -12,15 +11,22 @@ import pytest
 from reconciler.alma import AlmaClient, CallLedger, RetryPolicy, Timeouts, TokenBucket
 from reconciler.model import Institution, Region, Sector
 
-from .fakes import CANARY_KEY, KEY_ENV, ClientFactory, FakeAlma, SleepRecorder, handler_for
+from .fakes import (
+    CANARY_KEY,
+    KEY_ENV,
+    ClientFactory,
+    FakeAlma,
+    QuietServer,
+    SleepRecorder,
+    handler_for,
+)
 
 
 @pytest.fixture
 def fake_alma() -> Iterator[FakeAlma]:
     """A running FakeAlma on a free 127.0.0.1 port."""
     fake = FakeAlma()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(fake))
-    server.daemon_threads = True
+    server = QuietServer(handler_for(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()

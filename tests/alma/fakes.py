@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,8 @@ CANARY_KEY = "CANARY-KEY-7f3a9"
 KEY_ENV = "ALMA_API_KEY_TEST"
 PREFIX = "/almaws/v1"
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "alma-samples"
+# real public Alma payloads copied into the repository (tests/fixtures/alma-samples/SOURCES.md)
+SHARED_SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "alma-samples"
 
 ClientFactory = Callable[..., AlmaClient]  # the `make_client` fixture
 
@@ -97,9 +99,30 @@ class FakeAlma:
             return queue.popleft() if len(queue) > 1 else queue[0]
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A test server whose handler threads never write to sys.stderr and never outlive it.
+
+    socketserver prints a traceback banner to sys.stderr when a client hangs up mid-answer
+    (a client timing out on a `delay` answer); printed from a thread after the test ended, it
+    landed in a later test's captured output. Here errors are kept on the server instead, and
+    `server_close()` waits for every handler thread (handlers time out idle connections).
+    """
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.handler_errors: list[str] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.handler_errors.append(repr(sys.exc_info()[1]))
+
+
 def handler_for(fake: FakeAlma) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 10  # an idle keep-alive connection must not hold server_close() forever
 
         def log_message(self, format: str, *args: Any) -> None:
             """Keep test output quiet."""

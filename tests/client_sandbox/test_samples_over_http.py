@@ -1,8 +1,7 @@
-"""Each real Alma payload in ../shared/reference/alma-samples, served over HTTP to the client.
+"""Each real Alma payload in tests/fixtures/alma-samples, served over HTTP to the client.
 
 tests/alma/test_contract_samples.py reads the same files through the parsing helpers; here the
-whole client (transport, error mapping, paging) receives them from a socket. Every test skips
-when the shared folder is absent (it lives outside this repository).
+whole client (transport, error mapping, paging) receives them from a socket.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,9 +22,9 @@ from reconciler.model import DesiredState
 
 from .conftest import REPO, institution_of
 
-SAMPLES = REPO.parent / "shared" / "reference" / "alma-samples"
-USER_SAMPLES = sorted((SAMPLES / "api-json").glob("*user*.json")) if SAMPLES.is_dir() else []
-XML_USERS = sorted((SAMPLES / "api-xml").glob("*user*.xml")) if SAMPLES.is_dir() else []
+SAMPLES = REPO / "tests" / "fixtures" / "alma-samples"
+USER_SAMPLES = sorted((SAMPLES / "api-json").glob("*user*.json"))
+XML_USERS = sorted((SAMPLES / "api-xml").glob("*user*.xml"))
 
 
 @dataclass
@@ -38,6 +38,7 @@ class _Replay(BaseHTTPRequestHandler):
     """Answers every request with the server's current `Answer`."""
 
     protocol_version = "HTTP/1.1"
+    timeout = 10
     server: _ReplayServer
 
     def do_GET(self) -> None:
@@ -54,7 +55,12 @@ class _Replay(BaseHTTPRequestHandler):
 
 
 class _ReplayServer(ThreadingHTTPServer):
-    daemon_threads = True
+    # handler threads are joined on close and never print socketserver's banner to stderr
+    daemon_threads = False
+    block_on_close = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client hanging up is not this test's subject."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Replay)
@@ -65,8 +71,6 @@ class _ReplayServer(ThreadingHTTPServer):
 @pytest.fixture
 def replay(desired: DesiredState) -> Iterator[tuple[_ReplayServer, AlmaClient]]:
     """A one-answer HTTP server on 127.0.0.1 and a real client pointed at it."""
-    if not SAMPLES.is_dir():
-        pytest.skip(f"{SAMPLES} is not available (shared reference samples absent)")
     server = _ReplayServer()
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

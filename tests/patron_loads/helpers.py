@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-SHARED_SIS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "alma-samples" / "sis"
+SHARED_SIS = Path(__file__).resolve().parents[1] / "fixtures" / "alma-samples" / "sis"
 ALMA_NS = "http://com/exlibris/digitool/repository/extsystem/xmlbeans"
 
 CANARY_PID = "CANARY-PID-314159"

@@ -19,14 +19,8 @@ from reconciler.patron_loads import count_file, date_in_name
 from .helpers import ALMA_NS, MISSING, SHARED_SIS, users_document, write_zip
 
 
-def _require_shared() -> None:
-    if not SHARED_SIS.is_dir():
-        pytest.skip(f"{SHARED_SIS} is not available (shared reference samples absent)")
-
-
 def test_mit_student_sample_counts_empty_group_under_no_group() -> None:
     """MIT's real <userRecords> student file: one user in 32, one with an empty <user_group />."""
-    _require_shared()
     result = count_file(SHARED_SIS / "mit_student_patrons_userRecords.xml")
     assert result.users == 2
     assert result.users_by_group == (("", 1), ("32", 1))
@@ -38,14 +32,12 @@ def test_mit_student_sample_counts_empty_group_under_no_group() -> None:
 
 def test_mit_staff_sample_counts_group_with_desc_and_empty_group() -> None:
     """MIT's staff file: `<user_group desc="…">27</user_group>` and an empty one with desc=""."""
-    _require_shared()
     result = count_file(SHARED_SIS / "mit_staff_patrons_userRecords.xml")
     assert result.users_by_group == (("", 1), ("27", 1))
 
 
 def test_mit_template_is_a_bare_user() -> None:
     """MIT's per-user template has a bare <user> root: one user, no group."""
-    _require_shared()
     result = count_file(SHARED_SIS / "mit_student_user_template.xml")
     assert (result.users, result.users_by_group) == (1, (("", 1),))
 
