@@ -48,14 +48,16 @@ class Request:
 
     def json_body(self) -> Any:
         """The body as JSON-shaped data (JSON, or Alma XML by Content-Type); 400 if unreadable."""
+        # RecursionError: a body nested thousands of levels deep is the client's fault (400),
+        # not a sandbox crash (500)
         if "xml" in self.headers.get("content-type", "").lower():
             try:
                 return parse_body(self.body)
-            except ET.ParseError as exc:
+            except (ET.ParseError, RecursionError) as exc:
                 raise AlmaError(400, "401676", "No valid XML was given.") from exc
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise AlmaError(400, "401676", "No valid JSON was given.") from exc
 
     def int_param(self, name: str, default: int, *, low: int, high: int) -> int:

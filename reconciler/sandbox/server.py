@@ -2,13 +2,24 @@
 
 `SandboxServer` is a context manager for tests and for `--sandbox` runs; `serve_forever`
 backs `alma-groups sandbox serve`. The database is seeded on first start when it is missing.
+
+Hardening, because `sandbox serve` is a listening socket anyone on the machine can reach:
+a request body is refused (413) from its Content-Length before a byte of it is read and before
+the key is checked, so nobody can make the sandbox buffer a gigabyte; the listen backlog is 128
+(socketserver's default of 5 dropped connections under 200 concurrent clients); a client that
+hangs up mid-answer is not an error worth a word, and nothing a handler thread does is written
+to `sys.stderr` (socketserver prints tracebacks there, into whatever output a test captures).
+`stop()` closes open keep-alive connections and waits for their threads, so no handler of one
+test outlives it into the next.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -16,18 +27,60 @@ from types import TracebackType
 from reconciler.errors import ReconcilerError
 from reconciler.sandbox.app import DEFAULT_DAILY_LIMIT, SandboxApp, SandboxConfig
 from reconciler.sandbox.faults import FaultConfig, RequestLog
-from reconciler.sandbox.http import Request, encode
+from reconciler.sandbox.http import AlmaError, Request, Response, encode, error_response
 from reconciler.sandbox.jobs import JobTiming
 from reconciler.sandbox.seed import DEFAULT_SCALE, load_desired, seed_missing, seed_state
 from reconciler.sandbox.store import DB_NAME, Store
 
 DEFAULT_STATE_DIR = Path(".sandbox")
+MAX_BODY_BYTES = 8 * 2**20  # the largest real body, a whole mapping table, is well under 1 MB
+LISTEN_BACKLOG = 128
+JOIN_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
+_DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
 class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # a hung client must never keep the process alive; stop() joins
+    block_on_close = False
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
     app: SandboxApp
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        thread = threading.Thread(
+            target=self._serve_one, args=(request, client_address), daemon=True
+        )
+        with self._open_lock:
+            self._open[request] = thread
+        thread.start()
+
+    def _serve_one(self, request: socket.socket, client_address: object) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.pop(request, None)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Never socketserver's traceback on stderr: a hang-up is normal, the rest is logged."""
+        logger.debug("sandbox connection ended with an error", exc_info=True)
+
+    def close_connections(self) -> None:
+        """Hang up on every client still connected and wait for their handler threads."""
+        with self._open_lock:
+            open_now = list(self._open.items())
+        for connection, _ in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for _, thread in open_now:
+            thread.join(JOIN_SECONDS)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,15 +102,27 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
+        headers = dict(self.headers.items())
+        refusal = _body_refusal(self.headers)
+        if refusal is not None:
+            # answered before reading the body or checking the key; the unread body would be
+            # taken for the next request, so the connection closes after the answer
+            self.close_connection = True
+            request = Request.parse(self.command, self.path, headers, b"")
+            self._send(error_response(refusal, request), request)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        request = Request.parse(self.command, self.path, dict(self.headers.items()), body)
+        request = Request.parse(self.command, self.path, headers, body)
         response = self.server.app.handle(request)
         if response is None:  # injected fault: close the socket without a word
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        self._send(response, request)
+
+    def _send(self, response: Response, request: Request) -> None:
         data, content_type = encode(response, request)
         self.send_response(response.status)
         if content_type:
@@ -65,11 +130,38 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except _DISCONNECTS:
+            self.close_connection = True  # the client left; nobody is there to tell
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except _DISCONNECTS:
+            self.close_connection = True  # a client hanging up mid-request is not news
 
     def log_message(self, format: str, *args: object) -> None:
         """Silent: the request log (no keys, no patron ids) is the record."""
+
+
+def _body_refusal(headers: Message) -> AlmaError | None:
+    """Why a request body must not be read: too large, of unknown length, or a bad length."""
+    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+        return AlmaError(411, "411", "A Content-Length is required; chunked bodies are refused.")
+    declared = (headers.get("Content-Length") or "").strip()
+    if not declared:
+        return None
+    if not declared.isdigit():
+        return AlmaError(400, "400", "The Content-Length header is not a number.")
+    if int(declared) > MAX_BODY_BYTES:
+        return AlmaError(
+            413, "413", f"The request body is larger than {MAX_BODY_BYTES // 2**20} MB."
+        )
+    return None
 
 
 class SandboxServer:
@@ -146,7 +238,7 @@ class SandboxServer:
         else:
             self._seed_new_institutions()
         self._store = Store(database)
-        self._http = _HttpServer((self.host, self.port), _Handler)
+        self._http = _HttpServer((self.host, self.port))
         self.port = int(self._http.server_address[1])
         self._app = SandboxApp(self._store, self.config, self.base_url)
         self._http.app = self._app
@@ -173,6 +265,9 @@ class SandboxServer:
             return
         self._http.shutdown()
         self._http.server_close()
+        self._http.close_connections()
+        if self._thread is not None:
+            self._thread.join(JOIN_SECONDS)
         if self._app is not None:
             self._app.jobs.stop()
             self._app.save_quota()

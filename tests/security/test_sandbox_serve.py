@@ -1,0 +1,145 @@
+"""`sandbox serve` as a listening socket: bounded bodies, a deep backlog, 400 for silly JSON,
+and not a word on stderr when a client hangs up."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+import requests
+
+from reconciler.sandbox.server import LISTEN_BACKLOG, MAX_BODY_BYTES, _HttpServer
+
+from .conftest import SandboxFactory
+
+CODE_TABLE = "/almaws/v1/conf/code-tables/UserGroups"
+
+
+def _raw_request(port: int, head: str, body: bytes = b"") -> bytes:
+    """Send `head` (and `body`) on a fresh socket; return everything the server answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(head.encode("ascii") + body)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_an_oversized_body_is_refused_unread_and_before_the_key(
+    make_sandbox: SandboxFactory,
+) -> None:
+    """A 1 GB Content-Length without a key gets 413 at once; not a byte of the body is sent."""
+    server = make_sandbox()
+    head = (
+        f"PUT {CODE_TABLE} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {2**30}\r\n\r\n"
+    )
+    answer = _raw_request(server.port, head)
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert f"{MAX_BODY_BYTES // 2**20} MB".encode() in answer
+    assert server.request_log.entries == ()  # the app (and its key check) never saw it
+
+
+def test_a_chunked_body_is_refused(make_sandbox: SandboxFactory) -> None:
+    """A body of unknown length (chunked) is refused with 411 rather than read."""
+    server = make_sandbox()
+    head = f"PUT {CODE_TABLE} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    assert _raw_request(server.port, head).startswith(b"HTTP/1.1 411")
+
+
+def test_a_body_within_the_limit_still_reaches_the_key_check(
+    make_sandbox: SandboxFactory,
+) -> None:
+    """A small body without a key is read and refused by Alma's key check (400 UNAUTHORIZED)."""
+    server = make_sandbox()
+    reply = requests.put(server.base_url + CODE_TABLE, data=b"{}", timeout=10)
+    assert reply.status_code == 400
+    assert "UNAUTHORIZED" in reply.text
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(make_sandbox: SandboxFactory) -> None:
+    """A JSON body nested 100,000 levels deep is "No valid JSON" (400), not a sandbox crash."""
+    server = make_sandbox()
+    key = server.api_keys()["demo"]
+    depth = 100_000
+    reply = requests.put(
+        server.base_url + CODE_TABLE,
+        data=b"[" * depth + b"]" * depth,
+        headers={
+            "Authorization": f"apikey {key}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        },
+        timeout=30,
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorList"]["error"][0]["errorCode"] == "401676"
+
+
+def test_deeply_nested_xml_is_a_400_not_a_500(make_sandbox: SandboxFactory) -> None:
+    """The same for an XML body: Alma's "No valid XML was given", status 400."""
+    server = make_sandbox()
+    key = server.api_keys()["demo"]
+    depth = 50_000
+    reply = requests.put(
+        server.base_url + CODE_TABLE,
+        data=b"<a>" * depth + b"</a>" * depth,
+        headers={
+            "Authorization": f"apikey {key}",
+            "Accept": "application/json",
+            "Content-Type": "application/xml",
+        },
+        timeout=30,
+    )
+    assert reply.status_code == 400
+
+
+def test_the_listen_backlog_holds_a_burst_of_connections() -> None:
+    """With nobody accepting yet, 100 connections still complete their handshake (backlog 128)."""
+    assert LISTEN_BACKLOG >= 128
+    server = _HttpServer(("127.0.0.1", 0))
+    port = int(server.server_address[1])
+    opened: list[socket.socket] = []
+    try:
+        for _ in range(100):
+            # with socketserver's default backlog of 5 the seventh handshake is never answered
+            opened.append(socket.create_connection(("127.0.0.1", port), timeout=3))
+    finally:
+        for conn in opened:
+            conn.close()
+        server.server_close()
+    assert len(opened) == 100
+
+
+def test_a_client_hanging_up_mid_answer_writes_nothing_to_stderr(
+    make_sandbox: SandboxFactory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A reset connection while the sandbox answers leaves stderr empty, and stop() joins."""
+    server = make_sandbox(latency_ms=150)
+    key = server.api_keys()["demo"]
+    for _ in range(3):
+        conn = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        conn.sendall(
+            f"GET /almaws/v1/users?limit=100 HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: apikey {key}\r\nAccept: application/json\r\n\r\n".encode()
+        )
+        # SO_LINGER 0: close with a reset, so the sandbox's write fails (broken pipe / reset)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+    time.sleep(0.5)  # let the handlers try to answer the vanished clients
+    server.stop()
+    assert not [t for t in threading.enumerate() if "_serve_one" in t.name]
+    assert capfd.readouterr().err == ""
+
+
+def test_stop_closes_idle_keep_alive_connections(make_sandbox: SandboxFactory) -> None:
+    """A client that keeps its connection open does not keep a handler thread past stop()."""
+    server = make_sandbox()
+    session = requests.Session()
+    session.get(server.base_url + "/almaws/v1/conf/code-tables", timeout=10)  # keep-alive
+    server.stop()
+    session.close()
+    assert not [t for t in threading.enumerate() if "_serve_one" in t.name]
