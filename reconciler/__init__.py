@@ -14,9 +14,10 @@
     model/          frozen dataclasses shared by all of the above
     errors.py       one error tree, imported by every layer (so it sits at the root)
     gitops.py       git facts: changed institutions, commit, CODEOWNERS (one small module)
+    files.py        reading files others wrote: inside the tree, regular, bounded in size
 
 Dependency direction: cli → runs → apply/planning/survey/render/gitops →
-desired/reading/patron_loads → alma → errors → model.
+desired/reading/patron_loads → alma/files → errors → model.
 """
 
 __version__ = "0.1.0"

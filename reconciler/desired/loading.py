@@ -7,6 +7,7 @@ round fixes everything. Only a fully valid tree becomes a `DesiredState`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,13 +41,20 @@ class ValidationReport:
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
-    """Relative to the working directory when inside it (what people type), else absolute."""
-    base = (cwd or Path.cwd()).resolve()
-    resolved = path.resolve()
+    """Relative to the working directory when inside it (what people type), else absolute.
+
+    Never resolved through a symbolic link: the name shown is the one in the tree, not the
+    link's target (which may be a file outside the repository).
+    """
+    base = _absolute(cwd or Path.cwd())
+    shown = _absolute(path)
     try:
-        return resolved.relative_to(base).as_posix()
+        return shown.relative_to(base).as_posix()
     except ValueError:
-        return resolved.as_posix()
+        try:
+            return shown.relative_to(base.resolve()).as_posix()
+        except ValueError:
+            return shown.as_posix()
 
 
 def discover_institution_dirs(root: Path) -> list[Path]:
@@ -60,18 +68,24 @@ def discover_institution_dirs(root: Path) -> list[Path]:
 
 def resolve_institution_dirs(paths: Iterable[Path]) -> list[Path]:
     """Map PATH arguments (the root, institution folders or their files) to folders."""
+    # Absolute, not resolved: a symlinked file or folder must keep its place in the tree, so
+    # that reading it can be refused when it leads outside (see reconciler.files).
     found: dict[Path, None] = {}
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-        if path.is_file():
-            found[path.resolve().parent] = None
+        if not path.is_dir():  # a file, or a special file that is refused when read
+            found[_absolute(path).parent] = None
         elif _looks_like_institution(path):
-            found[path.resolve()] = None
+            found[_absolute(path)] = None
         else:
             for folder in discover_institution_dirs(path):
-                found[folder.resolve()] = None
+                found[_absolute(folder)] = None
     return list(found)
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))  # folds "..", keeps symbolic links as they are
 
 
 def _looks_like_institution(folder: Path) -> bool:
@@ -107,7 +121,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> Validat
                 )
                 continue
             files += 1
-            parsed = read_document(path, display_path(path, cwd))
+            parsed = read_document(path, display_path(path, cwd), within=folder.parent)
             if isinstance(parsed, list):
                 problems.extend(parsed)
                 continue
@@ -140,7 +154,7 @@ def _history_problems(folder: Path, cwd: Path | None) -> list[Problem]:
         return []
     shown = display_path(path, cwd)
     try:
-        load_history(path, institution=folder.name)
+        load_history(path, institution=folder.name, within=folder.parent)
     except PatronLoadFileError as error:
         message = str(error).removeprefix(str(path)).lstrip(":")
         line, column = 0, 0
@@ -176,7 +190,7 @@ def _sibling_institutions(
             path = other / INSTITUTION_FILE
             if other.name in siblings or not path.exists():
                 continue
-            parsed = read_document(path, display_path(path, cwd))
+            parsed = read_document(path, display_path(path, cwd), within=root)
             if isinstance(parsed, Document):
                 siblings[other.name] = parsed
     return siblings
@@ -206,7 +220,7 @@ def load_institution(root: Path, slug: str) -> Institution:
     if not path.exists():
         names = [f.name for f in discover_institution_dirs(root)]
         raise UsageError(f"unknown institution {slug!r}{suggest(slug, names)}")
-    parsed = read_document(path, display_path(path))
+    parsed = read_document(path, display_path(path), within=root)
     if isinstance(parsed, list):
         raise ConfigError(tuple(parsed))
     problems = [

@@ -141,6 +141,10 @@ def _type_message(document: Document, path: Path_, value: Any, expected: Any) ->
             return f'{text} was read as a date; quote it: "{text}"'
         if isinstance(value, int | float):
             return f'{text} was read as a number ({value}); quote it: "{text}"'
+    if path == () and not isinstance(value, dict | list):
+        # the whole file is one value: it may not be YAML written for us at all (a link to
+        # another file, a secret pasted by mistake), so its text is never quoted back
+        return f"expected {wanted}, got a single value instead (is this the right file?)"
     return f"expected {wanted}, got {_describe(value)}"
 
 

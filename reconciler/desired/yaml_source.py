@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.files import UnsafeFileError, read_bounded
 from reconciler.model import Problem
 
 MAX_DOCUMENT_BYTES = 256 * 1024  # an institution's groups fit in a few KB; 256 KB is generous
@@ -93,19 +94,21 @@ class _TooLarge(Exception):
         self.node = node
 
 
-def read_document(path: Path, display: str) -> Document | list[Problem]:
-    """Parse `path`; return a Document, or every problem that stopped us reading it."""
+def read_document(
+    path: Path, display: str, *, within: Path | None = None
+) -> Document | list[Problem]:
+    """Parse `path`; return a Document, or every problem that stopped us reading it.
 
-    def problem(message: str, line: int = 1, column: int = 1, key: str = "") -> list[Problem]:
-        return [Problem(display, line, column, key, message)]
-
+    With `within`, a symbolic link that leads outside that folder is refused unread; special
+    files and files over MAX_DOCUMENT_BYTES always are (see `reconciler.files`).
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            return problem(f"file is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}")
-        raw = path.read_bytes()
-    except OSError as error:
+        raw = read_bounded(path, limit=MAX_DOCUMENT_BYTES, within=within)
+    except FileNotFoundError as error:
         return [Problem(display, 0, 0, "", f"cannot read file: {error.strerror}")]
+    except UnsafeFileError as error:
+        line = 1 if error.reason.startswith("file is") else 0
+        return [Problem(display, line, line, "", error.reason)]
     return parse_document(raw, display)
 
 
@@ -144,10 +147,8 @@ def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        reason = " ".join((error.problem or error.context or "invalid YAML").split())
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return problem(_syntax_message(error, reason, text, line, column), line, column)
+        line, column, message = _syntax_problem(error, text)
+        return problem(message, line, column)
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text.encode("utf-8"), len(text[: error.position].encode()))
         char = error.character  # PyYAML and libyaml both give the code point as an int
@@ -176,6 +177,23 @@ def parse_document(raw: bytes, display: str) -> Document | list[Problem]:
         mark = error.node.start_mark
         return problem(str(error), mark.line + 1, mark.column + 1)
     return Document(display, content, builder.source_map, tuple(builder.problems))
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """Line, column and message for a YAML syntax error."""
+    if "quoted scalar" in (error.context or "") and error.context_mark:
+        # the scanner notices an unclosed quote only where the text ends, often lines below:
+        # point at the quote that was opened, which is where the fix goes
+        opened = error.context_mark
+        return (
+            opened.line + 1,
+            opened.column + 1,
+            "invalid YAML: this quote is never closed; add the closing quote",
+        )
+    mark = error.problem_mark or error.context_mark
+    reason = " ".join((error.problem or error.context or "invalid YAML").split())
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return line, column, _syntax_message(error, reason, text, line, column)
 
 
 def _syntax_message(

@@ -22,10 +22,13 @@ from typing import Any
 import jsonschema
 
 from reconciler.errors import PatronLoadFileError
+from reconciler.files import UnsafeFileError, read_bounded
 from reconciler.model.history import PatronLoadFile, PatronLoadHistory
 from reconciler.patron_loads.reading import count_file
 
 FORMAT_VERSION = 1
+# a year of daily loads is ~365 entries of a few hundred bytes; 32 MB is far beyond any real one
+MAX_HISTORY_BYTES = 32 * 2**20
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "patron-load-history.schema.json"
 
 
@@ -123,17 +126,23 @@ def history_from_json(document: object, source: str) -> PatronLoadHistory:
         raise PatronLoadFileError(f"{source}: files: {exc}") from exc
 
 
-def load_history(path: Path, *, institution: str | None = None) -> PatronLoadHistory | None:
+def load_history(
+    path: Path, *, institution: str | None = None, within: Path | None = None
+) -> PatronLoadHistory | None:
     """The history stored at `path`, or None when there is none yet.
 
-    With `institution`, a history that belongs to another institution is an error.
+    With `institution`, a history that belongs to another institution is an error. With
+    `within`, a symbolic link leading outside that folder is refused; special files and files
+    over MAX_HISTORY_BYTES always are.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, limit=MAX_HISTORY_BYTES, within=within).decode("utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PatronLoadFileError(f"{path}: cannot read the history: {exc}") from exc
+    except UnsafeFileError as exc:
+        raise PatronLoadFileError(f"{path}: {exc.reason}") from exc
+    except UnicodeDecodeError as exc:
+        raise PatronLoadFileError(f"{path}: cannot read the history: not UTF-8 text") from exc
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -47,7 +47,7 @@ def read_histories(root: Path, desired: DesiredState) -> dict[str, PatronLoadHis
     """Each institution's patron-load history from git, or None where none was ingested."""
     return {
         s.institution.slug: load_history(
-            root / s.institution.slug / HISTORY_FILE, institution=s.institution.slug
+            root / s.institution.slug / HISTORY_FILE, institution=s.institution.slug, within=root
         )
         for s in desired.institutions
     }
