@@ -39,14 +39,13 @@ def ingest(
     """Count users per group in SIS files into institutions/<slug>/patron-load-history.json."""
     from datetime import date
 
+    from reconciler.desired import institution_folder
     from reconciler.desired.loading import HISTORY_FILE
     from reconciler.errors import UsageError
     from reconciler.patron_loads import ingest as ingest_files
     from reconciler.render import text
 
-    folder = institutions_root() / institution
-    if not (folder / "institution.yaml").exists():
-        raise UsageError(f"{folder}: no such institution (expected {folder}/institution.yaml)")
+    folder = institution_folder(institutions_root(), institution)
     try:
         when = date.fromisoformat(load_date) if load_date else None
     except ValueError:

@@ -3,6 +3,7 @@
 from reconciler.desired.loading import (
     ValidationReport,
     discover_institution_dirs,
+    institution_folder,
     load_desired_state,
     load_institution,
     validate_paths,
@@ -11,6 +12,7 @@ from reconciler.desired.loading import (
 __all__ = [
     "ValidationReport",
     "discover_institution_dirs",
+    "institution_folder",
     "load_desired_state",
     "load_institution",
     "validate_paths",

@@ -212,14 +212,26 @@ def load_desired_state(root: Path, slugs: Iterable[str] | None = None) -> Desire
     return report.state
 
 
+def institution_folder(root: Path, slug: str) -> Path:
+    """The folder of institution `slug` under `root`; UsageError unless it is one of them.
+
+    A command that writes into an institution's folder (ingest, import) takes the slug from
+    the command line: `../../x` or `/tmp` must name nothing, so the slug is looked up among
+    the folders that exist, never joined onto the path as given.
+    """
+    folders = {folder.name: folder for folder in discover_institution_dirs(root)}
+    found = folders.get(slug)
+    if found is None or not (found / INSTITUTION_FILE).is_file():
+        shown = slug if slug.isprintable() and len(slug) <= 60 else "(that name)"
+        raise UsageError(f"unknown institution {shown!r}{suggest(slug, sorted(folders))}")
+    return found
+
+
 def load_institution(root: Path, slug: str) -> Institution:
     """Only institution.yaml of `slug`, checked: enough to reach its Alma (e.g. to import
     user-groups.yaml, which may not exist yet)."""
-    folder = root / slug
+    folder = institution_folder(root, slug)
     path = folder / INSTITUTION_FILE
-    if not path.exists():
-        names = [f.name for f in discover_institution_dirs(root)]
-        raise UsageError(f"unknown institution {slug!r}{suggest(slug, names)}")
     parsed = read_document(path, display_path(path), within=root)
     if isinstance(parsed, list):
         raise ConfigError(tuple(parsed))

@@ -24,6 +24,19 @@ NO_GROUP_LABEL = "(no group)"
 MAX_CODE_LENGTH = 255
 """Longest user_group or record_type value kept; longer text is not a code but misplaced data."""
 
+_CODE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+
+
+def is_code_shaped(value: str) -> bool:
+    """Whether `value` looks like an Alma code (letters, digits, `_ . -`; at most 40 long).
+
+    A SIS file with shifted columns puts names ("Quuxington, Zelda") or emails where the group
+    belongs; the history is committed to git, so only values shaped like codes are ever kept.
+    A single word could still be a surname; the length and character rules catch the rest.
+    """
+    return bool(_CODE_SHAPE.match(value))
+
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -57,6 +70,9 @@ class PatronLoadFile:
     record_types: tuple[str, ...]
     users: int
     users_by_group: tuple[tuple[str, int], ...]
+    # user_group and record_type values that were not shaped like codes, so not kept; the users
+    # whose group was one of them are in `users` but under no group
+    unrecognised_values: int = 0
 
     def __post_init__(self) -> None:
         # The history is committed to git and read by safety rules: refuse values that would
@@ -81,8 +97,13 @@ class PatronLoadFile:
         if any(count < 1 for _, count in self.users_by_group):
             raise ValueError("users_by_group lists only groups with at least one user")
         total = sum(count for _, count in self.users_by_group)
-        if total != self.users:
-            raise ValueError(f"users is {self.users} but users_by_group adds up to {total}")
+        if self.unrecognised_values < 0:
+            raise ValueError("unrecognised_values cannot be negative")
+        if not total <= self.users <= total + self.unrecognised_values:
+            raise ValueError(
+                f"users is {self.users} but users_by_group adds up to {total} "
+                f"(with {self.unrecognised_values} unrecognised values)"
+            )
 
     def count_for(self, code: str) -> int:
         """How many users of group `code` this file held (0 when none)."""

@@ -11,17 +11,27 @@ before it are deleted at once. Zip members are decompressed as a stream, never e
 Parsing is locked down: no DTD loading, no entity substitution, no network, lxml's default size
 limits (a text node over 10 MB fails), a cap on the bytes of any one record (libxml2 has none
 for an element of millions of small children), and any DOCTYPE is refused outright because a
-patron-load file never needs one. Every failure is a `PatronLoadFileError` naming the file (and
-zip member) and, for XML, line and column. Messages never quote the file's content.
+patron-load file never needs one. A zip member may not inflate past `ReadLimits.max_ratio` times
+its compressed size (a zip bomb), and no file may take longer than `ReadLimits.max_seconds`.
+Every failure is a `PatronLoadFileError` naming the file (and zip member) and, for XML, line and
+column. Messages never quote the file's content, not even the root element's name.
+
+What is kept is chosen for a file committed to git: only group and record-type values shaped
+like codes (a name or an email in a shifted column is counted as "unrecognised", never stored);
+no delivered file name (it may hold an email), only the load date and the content hash; and the
+hash is of the XML itself, so a zip and its unzipped XML are recognised as one load.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -29,7 +39,7 @@ from typing import Any, Protocol, cast
 from lxml import etree
 
 from reconciler.errors import PatronLoadFileError
-from reconciler.model.history import NO_GROUP, PatronLoadFile
+from reconciler.model.history import NO_GROUP, PatronLoadFile, is_code_shaped
 
 ROOTS = ("users", "userRecords", "user")
 _CHUNK = 1 << 20
@@ -42,6 +52,23 @@ _ZIP_EPOCH_YEAR = 1980
 MAX_RECORD_BYTES = 2 * 2**20
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How far one file may go: inflation of a zip member, and time for the whole file.
+
+    Patron XML compresses about 10-30 to 1; 200 to 1 leaves room for very repetitive files
+    while a zip bomb (1000 to 1 and more) is refused after reading a bounded amount.
+    """
+
+    max_ratio: int = 200
+    ratio_slack_bytes: int = 2**20  # tiny members may inflate more; a megabyte is harmless
+    max_seconds: float = 900.0  # a 1 GB file takes about a minute
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
 class _Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
@@ -51,19 +78,27 @@ class _Digest(Protocol):
 
 
 class _Tally:
-    """Running counts for one file; holds group and record-type codes, nothing else."""
+    """Running counts for one file; holds code-shaped values and counts, nothing else."""
 
     def __init__(self) -> None:
+        self.users = 0
         self.groups: Counter[str] = Counter()
         self.record_types: set[str] = set()
+        self.unrecognised = 0
 
     def add(self, user: etree._Element) -> None:
         prefix = user.tag[:-4]  # "{namespace}" or "": the tag matched local name "user"
-        group = user.findtext(prefix + "user_group")
-        self.groups[group.strip() if group else NO_GROUP] += 1
-        record_type = user.findtext(prefix + "record_type")
-        if record_type and record_type.strip():
-            self.record_types.add(record_type.strip())
+        self.users += 1
+        group = (user.findtext(prefix + "user_group") or "").strip()
+        if group == NO_GROUP or is_code_shaped(group):
+            self.groups[group] += 1
+        else:
+            self.unrecognised += 1
+        record_type = (user.findtext(prefix + "record_type") or "").strip()
+        if is_code_shaped(record_type):
+            self.record_types.add(record_type)
+        elif record_type:
+            self.unrecognised += 1
 
 
 class _Feed:
@@ -74,10 +109,22 @@ class _Feed:
     ends -- may not exceed MAX_RECORD_BYTES; real records are a few kilobytes.
     """
 
-    def __init__(self, stream: _Readable, where: str, digest: _Digest | None = None) -> None:
+    def __init__(
+        self,
+        stream: _Readable,
+        where: str,
+        digest: _Digest,
+        *,
+        deadline: float,
+        limits: ReadLimits,
+        max_bytes: int | None = None,
+    ) -> None:
         self._stream = stream
         self._where = where
-        self._digest = digest  # a hashlib object, or None for zip members (the zip is hashed)
+        self._digest = digest  # the XML's bytes are the load's identity, zipped or not
+        self._deadline = deadline
+        self._limits = limits
+        self._max_bytes = max_bytes  # for a zip member: its compressed size times the ratio
         self.position = 0
         self.lines = 0  # newlines read so far: locates a refusal raised outside libxml2
         self.record_start = 0
@@ -85,10 +132,10 @@ class _Feed:
 
     def read(self, size: int) -> bytes:
         data = self._stream.read(size)
-        if self._digest is not None:
-            self._digest.update(data)
+        self._digest.update(data)
         self.position += len(data)
         self.lines += data.count(b"\n")
+        self._check_limits()
         if self.position - self.record_start > MAX_RECORD_BYTES:
             # raised inside lxml's read callback; lxml passes our exception through unchanged
             raise PatronLoadFileError(
@@ -98,6 +145,18 @@ class _Feed:
             )
         return data
 
+    def _check_limits(self) -> None:
+        if self._max_bytes is not None and self.position > self._max_bytes:
+            raise PatronLoadFileError(
+                f"{self._where}: refused: the zip member inflates to more than "
+                f"{self._limits.max_ratio} times its compressed size (a zip bomb?)"
+            )
+        if self._limits.clock() > self._deadline:
+            raise PatronLoadFileError(
+                f"{self._where}: refused: reading took longer than "
+                f"{self._limits.max_seconds:g} s (after {self.records} user records)"
+            )
+
     def record_done(self) -> None:
         self.records += 1
         self.record_start = self.position
@@ -105,11 +164,14 @@ class _Feed:
     def drain(self) -> None:
         """Hash whatever lxml left unread after the root's end tag."""
         while data := self._stream.read(_CHUNK):
-            if self._digest is not None:
-                self._digest.update(data)
+            self._digest.update(data)
+            self.position += len(data)
+            self._check_limits()
 
 
-def count_file(path: Path, *, file_date: date | None = None) -> PatronLoadFile:
+def count_file(
+    path: Path, *, file_date: date | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> PatronLoadFile:
     """Read one SIS file (zip of XML, or XML) and return its aggregate; nothing personal kept.
 
     The load date is, in order: `file_date` when given; else a date in the file name
@@ -119,26 +181,28 @@ def count_file(path: Path, *, file_date: date | None = None) -> PatronLoadFile:
 
     A zip (recognised by its first bytes, or by `.zip` in its name) counts every member whose
     name ends in `.xml`; other members (a readme, macOS `__MACOSX/` debris) are skipped.
-    `sha256` and `size_bytes` are those of the file as given, zipped or not.
+    `sha256` and `size_bytes` are those of the XML (a zip's XML members in archive order), and
+    the name kept is `<load date>-<sha256 start>.<zip|xml>`: the delivered name is not kept.
     """
     path = Path(path)
+    digest = hashlib.sha256()
+    deadline = limits.clock() + limits.max_seconds
     try:
         stat = path.stat()
         with path.open("rb") as raw:
             head = raw.read(4)
         # known by content (Alma renames picked-up files to .handled); a .zip name that is not
         # a zip inside must say "not a zip file", not "malformed XML"
-        if head.startswith(b"PK") or _ZIP_NAME.search(path.name):
-            tally, member_dates = _count_zip(path)
-            sha256 = _sha256_of(path)
+        zipped = head.startswith(b"PK") or bool(_ZIP_NAME.search(path.name))
+        if zipped:
+            tally, member_dates, size = _count_zip(path, digest, deadline, limits)
         else:
             tally, member_dates = _Tally(), []
-            digest = hashlib.sha256()
             with path.open("rb") as raw:
-                feed = _Feed(raw, str(path), digest)
+                feed = _Feed(raw, str(path), digest, deadline=deadline, limits=limits)
                 _count_stream(feed, str(path), tally)
                 feed.drain()
-            sha256 = digest.hexdigest()
+            size = feed.position
     except OSError as exc:
         raise PatronLoadFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
     chosen = (
@@ -147,17 +211,19 @@ def count_file(path: Path, *, file_date: date | None = None) -> PatronLoadFile:
         or max(member_dates, default=None)
         or datetime.fromtimestamp(stat.st_mtime, UTC).date()
     )
+    sha256 = digest.hexdigest()
     try:
         return PatronLoadFile(
-            file_name=path.name,
+            file_name=f"{chosen.isoformat()}-{sha256[:16]}.{'zip' if zipped else 'xml'}",
             sha256=sha256,
             file_date=chosen,
-            size_bytes=stat.st_size,
+            size_bytes=size,
             record_types=tuple(sorted(tally.record_types)),
-            users=sum(tally.groups.values()),
+            users=tally.users,
             users_by_group=tuple(sorted(tally.groups.items())),
+            unrecognised_values=tally.unrecognised,
         )
-    except ValueError as exc:  # e.g. a "group code" hundreds of characters long
+    except ValueError as exc:  # pragma: no cover - the tally keeps only code-shaped values
         raise PatronLoadFileError(f"{path}: {exc}") from exc
 
 
@@ -171,14 +237,6 @@ def date_in_name(name: str) -> date | None:
     return None
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as raw:
-        while chunk := raw.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _is_xml_member(info: zipfile.ZipInfo) -> bool:
     """A member to count: a file ending in .xml, not a macOS `__MACOSX/` or `._` side file."""
     base = info.filename.rsplit("/", 1)[-1]
@@ -190,10 +248,14 @@ def _is_xml_member(info: zipfile.ZipInfo) -> bool:
     )
 
 
-def _count_zip(path: Path) -> tuple[_Tally, list[date]]:
-    """Every `.xml` member of the zip, in archive order; other members are ignored."""
+def _count_zip(
+    path: Path, digest: _Digest, deadline: float, limits: ReadLimits
+) -> tuple[_Tally, list[date], int]:
+    """Every `.xml` member of the zip, in archive order (other members are ignored); returns
+    the tally, the members' dates and the XML bytes read."""
     tally = _Tally()
     dates: list[date] = []
+    size = 0
     try:
         with zipfile.ZipFile(path) as archive:
             members = [info for info in archive.infolist() if _is_xml_member(info)]
@@ -203,9 +265,21 @@ def _count_zip(path: Path) -> tuple[_Tally, list[date]]:
                 )
             for info in members:
                 where = f"{path}[{info.filename}]"
+                # measured on the bytes that come out, not the sizes the zip declares
+                ceiling = info.compress_size * limits.max_ratio + limits.ratio_slack_bytes
                 try:
                     with archive.open(info) as stream:
-                        _count_stream(_Feed(stream, where), where, tally)
+                        feed = _Feed(
+                            stream,
+                            where,
+                            digest,
+                            deadline=deadline,
+                            limits=limits,
+                            max_bytes=ceiling,
+                        )
+                        _count_stream(feed, where, tally)
+                        feed.drain()
+                        size += feed.position
                 except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
                     raise PatronLoadFileError(
                         f"{where}: the zip member is damaged or truncated ({exc})"
@@ -221,7 +295,7 @@ def _count_zip(path: Path) -> tuple[_Tally, list[date]]:
         raise PatronLoadFileError(
             f"{path}: not a zip file, or a truncated or damaged one ({exc})"
         ) from exc
-    return tally, dates
+    return tally, dates, size
 
 
 def _member_date(info: zipfile.ZipInfo) -> list[date]:
@@ -292,13 +366,12 @@ def _check_document(tree: etree._ElementTree, where: str) -> None:
             "need one, and a DTD can define entities (an XML bomb) or fetch other files"
         )
     root = tree.getroot()
-    name = _local_name(str(root.tag))
-    if name not in ROOTS:
-        shown = name if len(name) <= 40 else name[:40] + "…"
+    if _local_name(str(root.tag)) not in ROOTS:
+        # the root's name is not quoted: in a file that is not a patron load, it is anybody's
         line = cast("int | None", root.sourceline) or 0  # the stubs leave sourceline untyped
         raise PatronLoadFileError(
-            f"{where}:{line}: the root element is <{shown}>; expected <users>, "
-            "<userRecords> or a single <user> (Alma's user XML)"
+            f"{where}:{line}: the root element is not <users>, <userRecords> or a single "
+            "<user> (Alma's user XML); is this a patron-load file?"
         )
 
 

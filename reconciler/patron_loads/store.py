@@ -4,15 +4,24 @@ The file is committed to git, so writing it is deterministic (sorted keys, inden
 newline, files in a fixed order) and idempotent: ingesting a file whose sha256 is already
 there changes nothing, not even the bytes. `ingest` reads every input before touching the
 history, and the write itself is atomic (temp file in the same folder, fsync, rename), so a
-bad file or a crash never leaves a half-written history behind.
+bad file or a crash never leaves a half-written history behind. The file is written 0644, as
+any file of the repository, whatever the temp file's private mode was.
+
+Two ingests into one institution at once (two operators, two cron jobs) must both land: the
+merge happens under an exclusive `flock` on the institution's folder (a lock on the history
+file itself would not do, because the rename replaces it), and the history is re-read inside
+the lock, so the second ingest merges into what the first one wrote. No lock file is left in
+the repository. Where `fcntl` does not exist (Windows) there is no lock.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -24,7 +33,10 @@ import jsonschema
 from reconciler.errors import PatronLoadFileError
 from reconciler.files import UnsafeFileError, read_bounded
 from reconciler.model.history import PatronLoadFile, PatronLoadHistory
-from reconciler.patron_loads.reading import count_file
+from reconciler.patron_loads.reading import DEFAULT_LIMITS, ReadLimits, count_file
+
+if sys.platform != "win32":
+    import fcntl
 
 FORMAT_VERSION = 1
 # a year of daily loads is ~365 entries of a few hundred bytes; 32 MB is far beyond any real one
@@ -54,19 +66,23 @@ def history_to_json(history: PatronLoadHistory) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "institution": history.institution,
-        "files": [
-            {
-                "file_name": item.file_name,
-                "sha256": item.sha256,
-                "file_date": item.file_date.isoformat(),
-                "size_bytes": item.size_bytes,
-                "record_types": list(item.record_types),
-                "users": item.users,
-                "users_by_group": dict(item.users_by_group),
-            }
-            for item in history.files
-        ],
+        "files": [_file_to_json(item) for item in history.files],
     }
+
+
+def _file_to_json(item: PatronLoadFile) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "file_name": item.file_name,
+        "sha256": item.sha256,
+        "file_date": item.file_date.isoformat(),
+        "size_bytes": item.size_bytes,
+        "record_types": list(item.record_types),
+        "users": item.users,
+        "users_by_group": dict(item.users_by_group),
+    }
+    if item.unrecognised_values:  # written only when there were some: older files stay valid
+        entry["unrecognised_values"] = item.unrecognised_values
+    return entry
 
 
 def render_history(history: PatronLoadHistory) -> str:
@@ -116,6 +132,7 @@ def history_from_json(document: object, source: str) -> PatronLoadHistory:
                     record_types=tuple(entry["record_types"]),
                     users=entry["users"],
                     users_by_group=tuple(entry["users_by_group"].items()),
+                    unrecognised_values=entry.get("unrecognised_values", 0),
                 )
             )
         except ValueError as exc:
@@ -184,6 +201,7 @@ def _atomic_write(path: Path, text: str) -> None:
         with handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), 0o644)  # NamedTemporaryFile makes it 0600
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
@@ -206,21 +224,39 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (blocking) for the length of the block."""
+    if sys.platform == "win32":  # pragma: no cover - no flock there
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing the descriptor releases the lock
+
+
 def ingest(
     history_path: Path,
     institution: str,
     files: Sequence[Path],
     *,
     file_date: date | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> IngestResult:
     """Count every file, then merge them into the history by sha256 and write it once.
 
     All files are read before the history is touched: any bad file raises
     `PatronLoadFileError` and nothing is written. `file_date` overrides the date of every file.
+    The history is read (again) and written under a lock, so concurrent ingests all land.
     """
-    existing = load_history(history_path, institution=institution)
-    counted = tuple(count_file(path, file_date=file_date) for path in files)
-    base = existing or PatronLoadHistory(institution)
-    merged, added, unchanged = base.with_files(counted)
-    written = save_history(history_path, merged) if added or existing is None else False
+    load_history(history_path, institution=institution)  # a broken history fails before counting
+    counted = tuple(count_file(path, file_date=file_date, limits=limits) for path in files)
+    with _locked(history_path.parent):
+        existing = load_history(history_path, institution=institution)
+        base = existing or PatronLoadHistory(institution)
+        merged, added, unchanged = base.with_files(counted)
+        written = save_history(history_path, merged) if added or existing is None else False
     return IngestResult(merged, added, unchanged, written)

@@ -101,10 +101,13 @@ def render_ingest(result: IngestResult, history_path: Path) -> str:
     """Each file ingested (date, users, groups) or already known, then where it was written."""
     lines = []
     for item in result.added:
-        lines.append(
+        line = (
             f"+ {item.file_name}: load of {item.file_date}, {plural(item.users, 'user')} in "
             f"{plural(len(item.users_by_group), 'group')}"
         )
+        if item.unrecognised_values:  # counted, never shown: they may be names or emails
+            line += f"; unrecognised values: {item.unrecognised_values:,} (not kept)"
+        lines.append(line)
     for item in result.unchanged:
         lines.append(f"= {item.file_name}: already in the history (same sha256)")
     if result.written:

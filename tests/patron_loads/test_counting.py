@@ -25,7 +25,7 @@ def test_mit_student_sample_counts_empty_group_under_no_group() -> None:
     assert result.users == 2
     assert result.users_by_group == (("", 1), ("32", 1))
     assert result.record_types == ("PUBLIC",)
-    assert result.file_name == "mit_student_patrons_userRecords.xml"
+    assert result.file_name == f"{result.file_date}-{result.sha256[:16]}.xml"
     assert result.size_bytes == 6807
     assert result.sha256.startswith("d51aa5fa1253")
 
@@ -110,7 +110,11 @@ def test_zip_with_several_members_sums_them(tmp_path: Path) -> None:
     )
     result = count_file(path)
     assert result.users_by_group == (("", 1), ("01", 2), ("02", 1))
-    assert result.size_bytes == path.stat().st_size
+    parts = (
+        users_document(["01", "02"]),
+        users_document(["01", ""], root="userRecords", namespace=ALMA_NS),
+    )
+    assert result.size_bytes == sum(len(part) for part in parts)  # the XML, not the zip
 
 
 def test_zip_is_recognised_by_content_whatever_its_name(tmp_path: Path) -> None:
@@ -129,12 +133,13 @@ def test_sha256_identifies_the_file_bytes(tmp_path: Path) -> None:
     assert count_file(first).sha256 == count_file(second).sha256 != count_file(third).sha256
 
 
-def test_file_name_is_the_base_name_only(tmp_path: Path) -> None:
-    """Folders never reach the history: only the base name is kept."""
+def test_file_name_is_the_date_and_hash_only(tmp_path: Path) -> None:
+    """Neither folders nor the delivered name reach the history: only date and hash."""
     folder = tmp_path / "secret-share" / "drop"
     folder.mkdir(parents=True)
-    (folder / "load.xml").write_bytes(users_document(["01"]))
-    assert count_file(folder / "load.xml").file_name == "load.xml"
+    (folder / "load_20250301.xml").write_bytes(users_document(["01"]))
+    counted = count_file(folder / "load_20250301.xml")
+    assert counted.file_name == f"2025-03-01-{counted.sha256[:16]}.xml"
 
 
 @pytest.mark.parametrize(

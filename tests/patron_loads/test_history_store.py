@@ -63,7 +63,7 @@ def test_ingest_writes_the_documented_format(tmp_path: Path) -> None:
         "users",
         "users_by_group",
     }
-    assert first["file_name"] == "patrons_20250301.xml.zip"
+    assert first["file_name"] == f"2025-03-01-{first['sha256'][:16]}.zip"
     assert first["file_date"] == "2025-03-01"
     assert first["users_by_group"] == {"": 1, "01": 2, "15": 1}
     assert document["files"][1]["users_by_group"] == {"01": 1, "GUEST": 1}
@@ -109,7 +109,7 @@ def test_new_file_is_added_in_date_order(tmp_path: Path) -> None:
     ingest(history_path, "ucf", loads(tmp_path)[1:])
     earlier = write_zip(tmp_path / "patrons_20250215.zip", {"a.xml": users_document(["02"])})
     result = ingest(history_path, "ucf", [earlier])
-    assert [item.file_name for item in result.added] == ["patrons_20250215.zip"]
+    assert [item.file_date for item in result.added] == [date(2025, 2, 15)]
     dates = [entry["file_date"] for entry in json.loads(history_path.read_text())["files"]]
     assert dates == ["2025-02-15", "2025-03-08"]
 

@@ -9,7 +9,14 @@ import pytest
 from reconciler.errors import PatronLoadFileError
 from reconciler.patron_loads import count_file, ingest
 
-from .helpers import CANARIES, CANARY_NAME, CANARY_PID, users_document, write_zip
+from .helpers import (
+    CANARIES,
+    CANARY_EMAIL,
+    CANARY_NAME,
+    CANARY_PID,
+    users_document,
+    write_zip,
+)
 
 
 def assert_no_canary(text: str) -> None:
@@ -62,13 +69,18 @@ def test_errors_never_quote_personal_values(tmp_path: Path, case: int, zipped: b
     assert not history.exists()
 
 
-def test_overlong_group_value_is_refused_without_quoting_it(tmp_path: Path) -> None:
-    """Shifted columns (a name in <user_group>, padded past 255 characters) are refused quietly."""
-    misplaced = f"{CANARY_NAME} " * 20
+def test_values_not_shaped_like_codes_are_counted_not_stored(tmp_path: Path) -> None:
+    """A name, an email or an overlong text in <user_group> is counted as unrecognised only."""
+    misplaced = [CANARY_NAME, "Quuxington, Zelda", CANARY_EMAIL, f"{CANARY_NAME} " * 20]
     path = tmp_path / "load.xml"
-    path.write_bytes(users_document(["01", misplaced]))
+    path.write_bytes(users_document(["01", *misplaced]))
     history = tmp_path / "patron-load-history.json"
-    with pytest.raises(PatronLoadFileError, match="longer than 255 characters") as caught:
-        ingest(history, "ucf", [path])
-    assert_no_canary(str(caught.value))
-    assert not history.exists()
+    result = ingest(history, "ucf", [path])
+    (item,) = result.added
+    assert item.users == 5
+    assert item.users_by_group == (("01", 1),)
+    assert item.unrecognised_values == 4
+    text = history.read_text()
+    assert_no_canary(text)
+    assert "Quuxington" not in text
+    assert '"unrecognised_values": 4' in text
