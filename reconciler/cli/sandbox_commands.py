@@ -61,9 +61,9 @@ def sandbox_histories(institutions: Sequence[Institution]) -> Path:
     """Ingest the sandbox's SFTP patron-load files, as an operator would the real ones."""
     from reconciler.desired.loading import HISTORY_FILE
     from reconciler.patron_loads import ingest
-    from reconciler.sandbox import sftp_dir
+    from reconciler.sandbox import DERIVED_HISTORY_DIR, sftp_dir
 
-    root = STATE_DIR / "history"
+    root = STATE_DIR / DERIVED_HISTORY_DIR
     for institution in institutions:
         slug = institution.slug
         folder = sftp_dir(STATE_DIR, slug)

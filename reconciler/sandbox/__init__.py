@@ -21,6 +21,7 @@ from reconciler.sandbox.history import sftp_dir
 from reconciler.sandbox.jobs import UPDATE_USERS_JOB, JobTiming
 from reconciler.sandbox.seed import (
     DEFAULT_SCALE,
+    DERIVED_HISTORY_DIR,
     InstitutionSummary,
     SeedSummary,
     load_desired,
@@ -28,11 +29,13 @@ from reconciler.sandbox.seed import (
     seed_state,
 )
 from reconciler.sandbox.server import DEFAULT_STATE_DIR, SandboxServer, serve_forever
+from reconciler.sandbox.store import state_lock
 
 __all__ = [
     "DEFAULT_DAILY_LIMIT",
     "DEFAULT_SCALE",
     "DEFAULT_STATE_DIR",
+    "DERIVED_HISTORY_DIR",
     "RULES_REPORT_PATH",
     "UPDATE_USERS_JOB",
     "FaultConfig",
@@ -59,12 +62,13 @@ def reset_sandbox(
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
 ) -> SeedSummary:
-    """Recreate the sandbox database and patron-load files from the institutions' YAML."""
-    return seed_state(
-        state_dir,
-        load_desired(institutions_root),
-        scale=scale,
-        seed=seed,
-        today=today,
-        api_keys=api_keys,
-    )
+    """Recreate the sandbox database and patron-load files from the institutions' YAML.
+
+    Everything a run derived from the old state goes too (`history/`, the patron-load
+    histories ingested from its SFTP files), so a reset gives the same sandbox every time.
+    """
+    desired = load_desired(institutions_root)
+    with state_lock(state_dir):  # not under a `--sandbox` run that is seeding right now
+        return seed_state(
+            state_dir, desired, scale=scale, seed=seed, today=today, api_keys=api_keys
+        )

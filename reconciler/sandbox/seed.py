@@ -35,6 +35,7 @@ from reconciler.sandbox.records import identifier_rows, user_row
 from reconciler.sandbox.store import DB_NAME, Store, dumps
 
 DEFAULT_SCALE = 0.01
+DERIVED_HISTORY_DIR = "history"  # under the state folder: histories --sandbox runs ingested
 LOAD_POOL = 8000  # users per institution kept in memory to sample patron-load files from
 FALLBACK_POPULATION = {Sector.UNIVERSITY: 30000, Sector.COLLEGE: 12000}
 
@@ -104,6 +105,9 @@ def seed_state(
     today = today or datetime.now(UTC).date()
     state_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(state_dir / "sftp", ignore_errors=True)
+    # histories a --sandbox run ingested from the old SFTP files: kept, they would double the
+    # loads the next plan sees, so a reseeded sandbox would not be the same sandbox
+    shutil.rmtree(state_dir / DERIVED_HISTORY_DIR, ignore_errors=True)
     store = Store.create(state_dir / DB_NAME)
     try:
         with store.tx() as conn:

@@ -30,7 +30,7 @@ from reconciler.sandbox.faults import FaultConfig, RequestLog
 from reconciler.sandbox.http import AlmaError, Request, Response, encode, error_response
 from reconciler.sandbox.jobs import JobTiming
 from reconciler.sandbox.seed import DEFAULT_SCALE, load_desired, seed_missing, seed_state
-from reconciler.sandbox.store import DB_NAME, Store
+from reconciler.sandbox.store import DB_NAME, Store, state_lock
 
 DEFAULT_STATE_DIR = Path(".sandbox")
 MAX_BODY_BYTES = 8 * 2**20  # the largest real body, a whole mapping table, is well under 1 MB
@@ -227,17 +227,18 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         database = self.state_dir / DB_NAME
-        if not database.exists():
-            seed_state(
-                self.state_dir,
-                load_desired(self.institutions_root),
-                scale=self.scale,
-                seed=self.seed,
-                api_keys=self.config.api_keys,
-            )
-        else:
-            self._seed_new_institutions()
-        self._store = Store(database)
+        with state_lock(self.state_dir):  # a second run at once waits here, then reuses it
+            if not database.exists():
+                seed_state(
+                    self.state_dir,
+                    load_desired(self.institutions_root),
+                    scale=self.scale,
+                    seed=self.seed,
+                    api_keys=self.config.api_keys,
+                )
+            else:
+                self._seed_new_institutions()
+            self._store = Store(database)
         self._http = _HttpServer((self.host, self.port))
         self.port = int(self._http.server_address[1])
         self._app = SandboxApp(self._store, self.config, self.base_url)

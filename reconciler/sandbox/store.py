@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+if sys.platform != "win32":
+    import fcntl
 
 DB_NAME = "alma.sqlite3"
 
@@ -83,6 +88,27 @@ CREATE TABLE quota (inst TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL
     PRIMARY KEY (inst, day));
 CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+@contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the state folder while the database is made or extended.
+
+    Two first `--sandbox` runs at once would both find no database and seed it together (one
+    deleting the file under the other: "database is locked", "disk I/O error"). Seeding takes
+    this lock and checks again inside it, so the second run waits and then uses the first
+    run's database. The lock is on the folder itself (no lock file), released on close.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover - no flock there
+        yield
+        return
+    descriptor = os.open(state_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def dumps(value: Any) -> str:
