@@ -78,6 +78,7 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
             limiter=limiter or TokenBucket(institution.rate_limit_per_second),
             retry=retry or RetryPolicy(),
             ledger=ledger or CallLedger(),
+            call_timeout=timeouts.call,
         )
         return cls(requester, name=institution.slug, max_workers=max_workers, on_close=on_close)
 

@@ -23,8 +23,12 @@ class ApiKey:
         self._value = value
 
     def header_value(self) -> str:
-        """The `Authorization` header value; the only way to read the key."""
+        """The `Authorization` header value; the only way to send the key."""
         return f"apikey {self._value}"
+
+    def secret_bytes(self) -> bytes:
+        """The key itself, only so that the transport can scrub it from servers' answers."""
+        return self._value.encode("utf-8")
 
     def __repr__(self) -> str:
         return _MASK

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import string
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from reconciler.alma.ledger import NETWORK_FAILURE, CallLedger
 from reconciler.alma.normalise import parse_json
 from reconciler.alma.ratelimit import TokenBucket
 from reconciler.alma.retry import RetryPolicy, is_idempotent
-from reconciler.alma.transport import Transport
+from reconciler.alma.transport import DEFAULT_TIMEOUTS, Transport
 from reconciler.errors import (
     AlmaApiError,
     AlmaCall,
@@ -108,11 +109,15 @@ class Requester:
         limiter: TokenBucket,
         retry: RetryPolicy,
         ledger: CallLedger,
+        call_timeout: float = DEFAULT_TIMEOUTS.call,
     ) -> None:
         self.transport = transport
         self.limiter = limiter
         self.retry = retry
         self.ledger = ledger
+        # one budget for every try, back-off and byte of a call: a server that never answers
+        # costs this long, not max_attempts times the read timeout
+        self.call_timeout = call_timeout
 
     def __repr__(self) -> str:
         return f"Requester({self.transport!r}, {self.limiter!r})"
@@ -134,22 +139,28 @@ class Requester:
         """
         request = _prepare(method, template, path_values or {}, params or {}, json_body)
         may_repeat = is_idempotent(request.method) if idempotent is None else idempotent
+        deadline = time.monotonic() + self.call_timeout
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._try_once(request)
+            outcome = self._try_once(request, deadline)
             if isinstance(outcome, Reply):
                 return outcome
             error, cause = outcome
             if not self.retry.should_retry(error, attempt, idempotent=may_repeat):
                 raise error from cause
-            self._back_off(request.endpoint, attempt, error)
+            delay = self.retry.delay(attempt)
+            if time.monotonic() + delay >= deadline:
+                raise error from cause  # no time left for another try within the budget
+            self._back_off(request.endpoint, attempt, error, delay)
 
-    def _try_once(self, request: _Request) -> Reply | tuple[AlmaApiError, BaseException | None]:
+    def _try_once(
+        self, request: _Request, deadline: float
+    ) -> Reply | tuple[AlmaApiError, BaseException | None]:
         self.ledger.record_limiter_wait(self.limiter.acquire())
         try:
             response = self.transport.send(
-                request.method, request.path, request.query, request.json_body
+                request.method, request.path, request.query, request.json_body, deadline=deadline
             )
         except AlmaNetworkError as dropped:
             self.ledger.record_call(request.endpoint, NETWORK_FAILURE)
@@ -173,8 +184,7 @@ class Requester:
             self.ledger.record_throttled()
         return error, None
 
-    def _back_off(self, endpoint: str, attempt: int, error: AlmaApiError) -> None:
-        delay = self.retry.delay(attempt)
+    def _back_off(self, endpoint: str, attempt: int, error: AlmaApiError, delay: float) -> None:
         # retries are normal under load and counted in the ledger: INFO, shown with --verbose
         logger.info(
             "%s: try %d of %d failed (%s); retrying in %.1f s",

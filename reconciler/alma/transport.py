@@ -4,21 +4,35 @@ Design decision: `Transport` is a one-method protocol that takes a path and retu
 a status and lower-cased headers. Everything above it (limits, retries, error bodies, JSON) is
 ours and testable without HTTP, and every `requests` exception is turned into our
 `AlmaNetworkError` here, chained with `from`, so nothing of `requests` leaks out of `alma/`.
+
+Secrets: the key goes out only in the Authorization header, and whatever comes back is scrubbed
+of it (body and headers) before anything above can quote it, because a misconfigured proxy or
+gateway may echo the request's headers in its error page. The URL must be https, except on
+loopback (the sandbox): over plain http the key would cross the network readable.
+
+Time: `requests` knows only a connect timeout and a timeout between bytes, so a server that
+trickles a byte a minute never times out. Each send therefore takes an absolute deadline (the
+caller's whole-call budget, retries included) and reads the body in chunks against it.
+Network errors name the host they could not reach, never the path or query (user searches).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
 from reconciler.alma.credentials import ApiKey
+from reconciler.alma.regions import require_safe_url
 from reconciler.errors import AlmaCall, AlmaNetworkError
 
 JSON_TYPE = "application/json"
@@ -51,15 +65,26 @@ class Transport(Protocol):
         path: str,
         params: Mapping[str, str],
         json_body: object | None,
-    ) -> TransportResponse: ...
+        *,
+        deadline: float | None = None,
+    ) -> TransportResponse:
+        """`deadline`: a `time.monotonic()` value by which the whole answer must be in."""
+        ...
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait to connect, and between bytes of the answer (not the whole answer)."""
+    """Seconds to connect, between bytes of the answer, and for a whole call with retries."""
 
     connect: float = 10.0
     read: float = 120.0  # Analytics reports and large code-table PUTs can take a minute
+    # every try, back-off and byte of one call; a server that never answers costs this, not
+    # 5 tries x 120 s
+    call: float = 300.0
+
+    def __post_init__(self) -> None:
+        if min(self.connect, self.read, self.call) <= 0:
+            raise ValueError("timeouts must be above 0 seconds")
 
 
 DEFAULT_TIMEOUTS = Timeouts()
@@ -77,8 +102,10 @@ class RequestsTransport:
         pool_size: int = 16,
         session: requests.Session | None = None,
     ) -> None:
-        self._api_root = api_root.rstrip("/")
+        self._api_root = require_safe_url(api_root.rstrip("/"))
+        self._host = urlsplit(self._api_root).hostname or "?"
         self._api_key = api_key
+        self._scrub = _scrubber(api_key)
         self._timeouts = timeouts
         self._session = session or requests.Session()
         # One pool slot per worker thread; without this, urllib3 keeps 10 connections and
@@ -99,6 +126,8 @@ class RequestsTransport:
         path: str,
         params: Mapping[str, str],
         json_body: object | None,
+        *,
+        deadline: float | None = None,
     ) -> TransportResponse:
         headers = {
             "Authorization": self._api_key.header_value(),
@@ -109,6 +138,10 @@ class RequestsTransport:
         if json_body is not None:
             headers["Content-Type"] = JSON_TYPE
             data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        deadline = deadline if deadline is not None else time.monotonic() + self._timeouts.call
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._timed_out(method, path)
         try:
             response = self._session.request(
                 method,
@@ -116,27 +149,98 @@ class RequestsTransport:
                 params=dict(params),
                 data=data,
                 headers=headers,
-                timeout=(self._timeouts.connect, self._timeouts.read),
+                timeout=(min(self._timeouts.connect, left), min(self._timeouts.read, left)),
                 # Alma's API does not redirect; a redirect means a wrong base URL (the UI host,
                 # http instead of https), and following it would hide the mistake.
                 allow_redirects=False,
+                stream=True,
             )
-            body = response.content  # read it all here so a dropped body fails inside the try
+            with response:  # read it all here so a dropped body fails inside the try
+                body = self._read_body(response, deadline, method, path)
         except requests.RequestException as error:
-            raise _network_error(method, path, error) from error
+            raise _network_error(method, path, error, self._host) from error
         return TransportResponse(
             status=response.status_code,
-            headers={name.lower(): value for name, value in response.headers.items()},
-            body=body,
+            headers={name.lower(): self._scrub(value) for name, value in response.headers.items()},
+            body=self._scrub_bytes(body),
         )
+
+    def _read_body(
+        self, response: requests.Response, deadline: float, method: str, path: str
+    ) -> bytes:
+        # read1 returns what has arrived (one receive), so the deadline is checked even while
+        # a server trickles; urllib3 1.x lacks it, and there whole chunks are awaited instead.
+        # (urllib3 is imported here only for its exception types, read1's failures.)
+        read = getattr(response.raw, "read1", None)
+        pieces = response.iter_content(_CHUNK) if read is None else _pieces(read)
+        chunks = []
+        for chunk in pieces:
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise self._timed_out(method, path)
+        return b"".join(chunks)
+
+    def _timed_out(self, method: str, path: str) -> AlmaNetworkError:
+        return AlmaNetworkError(
+            AlmaCall(method, path),
+            status=None,
+            alma_message=(
+                f"timed out: no complete answer from {self._host} within the call's "
+                f"{self._timeouts.call:g} s"
+            ),
+        )
+
+    def _scrub_bytes(self, body: bytes) -> bytes:
+        secret = self._api_key.secret_bytes()
+        if len(secret) >= MIN_SCRUBBED_KEY and secret in body:  # a fast substring search
+            return self._scrub(body.decode("utf-8", "replace")).encode("utf-8")
+        return body
 
     def close(self) -> None:
         self._session.close()
 
 
-def _network_error(method: str, path: str, error: requests.RequestException) -> AlmaNetworkError:
+_CHUNK = 1 << 16
+REDACTED = "****"
+MIN_SCRUBBED_KEY = 8
+
+
+def _pieces(read: Callable[..., bytes]) -> Iterator[bytes]:
+    """urllib3's read1 as a stream, its errors turned into requests' own (as iter_content does)."""
+    try:
+        while chunk := read(_CHUNK, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ProtocolError as error:  # a body cut short
+        raise requests.exceptions.ChunkedEncodingError(error) from error
+    except urllib3.exceptions.DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error) from error
+    except urllib3.exceptions.ReadTimeoutError as error:
+        raise requests.exceptions.ConnectionError(error) from error
+    except urllib3.exceptions.SSLError as error:
+        raise requests.exceptions.SSLError(error) from error
+
+
+def _scrubber(api_key: ApiKey) -> Callable[[str], str]:
+    """A function that replaces the key (as sent, and URL-quoted) in a text from a server."""
+    secret = api_key.secret_bytes().decode("utf-8")
+    # a real Alma key is dozens of characters; replacing a test key like "k" would mangle
+    # every answer, so keys too short to be secret are left alone
+    variants = [] if len(secret) < MIN_SCRUBBED_KEY else [secret, quote(secret, safe="")]
+
+    def scrub(text: str) -> str:
+        for variant in variants:
+            if variant:
+                text = text.replace(variant, REDACTED)
+        return text
+
+    return scrub
+
+
+def _network_error(
+    method: str, path: str, error: requests.RequestException, host: str
+) -> AlmaNetworkError:
     # The requests message holds the full URL with its query string (user searches), so only
-    # the kind of failure goes into our message; the original stays chained for debugging.
+    # the kind of failure and the host go into our message; the original stays chained.
     if isinstance(error, requests.Timeout):
         what = "timed out"
     elif isinstance(error, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
@@ -146,5 +250,5 @@ def _network_error(method: str, path: str, error: requests.RequestException) -> 
     return AlmaNetworkError(
         AlmaCall(method, path),
         status=None,
-        alma_message=f"{what} ({type(error).__name__})",
+        alma_message=f"{what}: {host} ({type(error).__name__})",
     )

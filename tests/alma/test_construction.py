@@ -64,7 +64,13 @@ def test_injected_transport_needs_no_key(institution: Institution) -> None:
 
     class Recording:
         def send(
-            self, method: str, path: str, params: object, json_body: object | None
+            self,
+            method: str,
+            path: str,
+            params: object,
+            json_body: object | None,
+            *,
+            deadline: float | None = None,
         ) -> TransportResponse:
             sent.append((method, path))
             return TransportResponse(200, {}, b'{"user": [], "total_record_count": 3}')

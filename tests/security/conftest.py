@@ -1,7 +1,7 @@
 """Fixtures for the hostile-input tests: a small institutions tree and a seeded sandbox.
 
 Everything comes from tests/fixtures/valid (two fictional institutions, `demo` and `other`),
-never from the shipped institutions.
+never from the shipped institutions. The fake Alma fixtures of tests/alma are reused here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ import pytest
 
 from reconciler.desired import load_desired_state
 from reconciler.sandbox import JobTiming, SandboxServer, seed_state
+
+# the scripted fake Alma and clients aimed at it, shared with tests/alma
+from ..alma.conftest import fake_alma, institution, make_client, sleeps
+
+__all__ = ["fake_alma", "institution", "make_client", "sleeps"]
 
 VALID = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "institutions"
 SCALE = 0.002
