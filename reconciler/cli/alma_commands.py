@@ -19,6 +19,7 @@ from reconciler.cli.root import (
     InstitutionsOption,
     SandboxOption,
     app,
+    check_output_file,
     colour_wanted,
     guarded,
     institutions_root,
@@ -109,6 +110,8 @@ def plan(
     from reconciler.render import affected_csv, json_doc, markdown, text
     from reconciler.runs.reads import collect_affected_users, plan_institutions
 
+    check_output_file(out, "--out")
+    check_output_file(affected_users_csv, "--affected-users-csv")
     desired = select_institutions(institution, everything, changed_since)
     with (
         alma_target(sandbox, [s.institution for s in desired.institutions]) as target,
@@ -126,6 +129,15 @@ def plan(
             users = collect_affected_users(the_plan, desired, target.env, today=date.today())
             affected_users_csv.write_text(affected_csv.render_affected_users(users), "utf-8")
             typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
+    if result.failures and not result.live:
+        for slug, reason in sorted(result.failures.items()):
+            typer.echo(f"error: {slug}: {reason}", err=True)
+        typer.echo(
+            f"error: none of the {len(result.failures)} institution(s) could be read (see "
+            "above); check the keys, ALMA_API_URL and the network, or try --sandbox",
+            err=True,
+        )
+        raise typer.Exit(EXIT_ERROR)
     if out is not None:
         plan_file.save(the_plan, out)
     if output_format is PlanFormat.JSON:
@@ -163,7 +175,7 @@ def import_groups(
     from reconciler.desired import load_institution
     from reconciler.desired.importing import render_user_groups
     from reconciler.desired.loading import GROUPS_FILE
-    from reconciler.reading.live import read_groups
+    from reconciler.reading.live import read_groups, read_record_type_mappings
 
     root = institutions_root()
     identity = load_institution(root, institution)
@@ -172,7 +184,8 @@ def import_groups(
         AlmaClient.for_institution(identity, target.env) as client,
     ):
         rows = read_groups(client)
-    yaml_text = render_user_groups(rows, source=f"Alma ({identity.alma_code})")
+        mapped = frozenset(m.user_group for m in read_record_type_mappings(client))
+    yaml_text = render_user_groups(rows, source=f"Alma ({identity.alma_code})", mapped=mapped)
     if not write:
         typer.echo(yaml_text, nl=False)
         raise typer.Exit(EXIT_OK)

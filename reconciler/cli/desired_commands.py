@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.root import EXIT_ERROR, EXIT_OK, ReportFormat, app, guarded, institutions_root
+from reconciler.cli.root import (
+    EXIT_ERROR,
+    EXIT_OK,
+    ReportFormat,
+    app,
+    check_output_file,
+    guarded,
+    institutions_root,
+)
 
 
 @app.command()
@@ -48,10 +56,10 @@ def codeowners(
     from reconciler.desired import load_desired_state
     from reconciler.gitops import render_codeowners
 
+    check_output_file(write, "--write")
     text = render_codeowners(load_desired_state(institutions_root()))
     if write is None:
         typer.echo(text, nl=False)
     else:
-        write.parent.mkdir(parents=True, exist_ok=True)
         write.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {write}")

@@ -1,27 +1,121 @@
-"""The Typer app, exit codes, shared options, and turning our errors into one-line messages."""
+"""The Typer app, exit codes, shared options, and turning our errors into one-line messages.
+
+Usage errors (an unknown option, a value of the wrong kind) exit 1 like every other error, in
+plain words and on one line, because exit 2 means "changes pending" to drift jobs
+(`plan --detailed-exitcode`); click's own exit 2 for usage would read as drift. `-v` is
+accepted after the subcommand too (`alma-groups plan -v`), as people type it.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from reconciler import __version__
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ConfigError, ReconcilerError, UsageError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_UNSAFE = 3
 
+
+def _click_exceptions() -> Any:
+    """The exceptions of the click Typer runs on: recent Typer vendors click as `typer._click`,
+    older Typer uses click itself; a usage error raises that copy's classes."""
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:  # pragma: no cover - Typer before it vendored click
+        return importlib.import_module("click.exceptions")
+
+
+click: Any = _click_exceptions()
+VERBOSE_FLAGS = ("-v", "--verbose")
+# Typer words type errors the way its validation library does; say them as a person would
+_PLAIN_WORDS = (
+    (re.compile(r"^Value error, "), ""),
+    (re.compile(r"^Input should be a valid number.*", re.DOTALL), "expected a number"),
+    (re.compile(r"^Input should be a valid integer.*", re.DOTALL), "expected a whole number"),
+    (re.compile(r"^Input should be (.*?)(?:,.*)?$", re.DOTALL), r"expected \1"),
+)
+
+
+def _hoist_verbose(args: Sequence[str]) -> list[str]:
+    """`plan -v` → `-v plan`: the root's -v may follow the subcommand (before any `--`)."""
+    args = list(args)
+    end = args.index("--") if "--" in args else len(args)
+    found = [arg for arg in args[:end] if arg in VERBOSE_FLAGS]
+    if not found:
+        return args
+    rest = [arg for arg in args[:end] if arg not in VERBOSE_FLAGS]
+    return ["--verbose", *rest, *args[end:]]
+
+
+def plain_usage_message(error: Any) -> str:
+    """click's or Typer's usage message, reworded without library jargon, on one line."""
+    if isinstance(error, click.NoSuchOption):
+        text = f"no such option {error.option_name}"
+        if error.possibilities:
+            text += f" (did you mean {' or '.join(sorted(error.possibilities))}?)"
+    elif isinstance(error, click.BadParameter) and not isinstance(error, click.MissingParameter):
+        message = error.message
+        for pattern, words in _PLAIN_WORDS:
+            message = pattern.sub(words, message)
+        hint = error.param_hint or (error.param.opts[0] if error.param else "")
+        if isinstance(hint, Sequence) and not isinstance(hint, str):
+            hint = " / ".join(hint)
+        text = f"{hint}: {message}" if hint else message
+    else:
+        text = error.format_message()
+    return " ".join(text.split()).rstrip(".")
+
+
+class _Group(TyperGroup):
+    """The root group: usage errors become one plain line and exit 1; -v anywhere."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        arguments = _hoist_verbose(sys.argv[1:] if args is None else args)
+        try:
+            result = super().main(
+                arguments, prog_name, complete_var, standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) else EXIT_OK
+        except click.NoArgsIsHelpError as error:
+            error.show()  # a bare command asks for its help: that is no error
+            code = EXIT_OK
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx else "alma-groups"
+            typer.echo(f"error: {plain_usage_message(error)}", err=True)
+            typer.echo(f"(see '{command} --help')", err=True)
+            code = EXIT_ERROR
+        except typer.Abort:
+            typer.echo("interrupted", err=True)
+            code = 130
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
+    cls=_Group,
     name="alma-groups",
     help=(
         "Declarative reconciler for Alma user groups across FLVC's 40 institutions: "
@@ -58,6 +152,21 @@ SandboxOption = Annotated[
         help="Start the embedded sandbox (a local Alma, state in .sandbox/) and use it.",
     ),
 ]
+
+
+def check_output_file(path: Path | None, option: str) -> None:
+    """Refuse an output file in a folder that does not exist, before any work or API call.
+
+    Every command with an output file checks it this way, so `--out` to a missing folder fails
+    the same everywhere: at once, exit 1, nothing read from Alma for nothing.
+    """
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist; create it first")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name")
 
 
 def institutions_root() -> Path:

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.root import app, guarded, institutions_root
+from reconciler.errors import UsageError
 from reconciler.model import Institution
 
 STATE_DIR = Path(".sandbox")
@@ -42,8 +43,15 @@ class AlmaTarget:
 
 @contextmanager
 def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Iterator[AlmaTarget]:
-    """Real Alma (environment as it is), or a sandbox started for the length of the run."""
+    """Real Alma (environment as it is), or a sandbox started for the length of the run.
+
+    Real Alma with no key set for any of the institutions cannot read anything: that is one
+    usage error suggesting --sandbox, before any call, not one error per institution.
+    """
     if not use_sandbox:
+        missing = [i.api_key_env for i in institutions if not os.environ.get(i.api_key_env, "")]
+        if institutions and len(missing) == len(institutions):
+            raise UsageError(_no_keys_message(missing))
         yield AlmaTarget(os.environ, institutions_root())
         return
     from reconciler.sandbox import SandboxServer
@@ -55,6 +63,17 @@ def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Itera
         for institution in institutions:
             env[institution.api_key_env] = keys[institution.slug]
         yield AlmaTarget(env, sandbox_histories(institutions), server.base_url)
+
+
+def _no_keys_message(variables: Sequence[str]) -> str:
+    shown = ", ".join(variables[:3]) + (
+        f" and {len(variables) - 3} more" if len(variables) > 3 else ""
+    )
+    return (
+        f"none of the {len(variables)} institution(s) can be read: no Alma API key is set "
+        f"({shown}); put each key in the variable its institution.yaml names, or try the "
+        "tool against the embedded sandbox with --sandbox"
+    )
 
 
 def sandbox_histories(institutions: Sequence[Institution]) -> Path:
@@ -98,7 +117,6 @@ def serve(
     ] = 25,
 ) -> None:
     """Serve the sandbox until Ctrl-C; prints its URL and the API keys it accepts."""
-    from reconciler.errors import UsageError
     from reconciler.sandbox import FaultConfig, serve_forever
 
     try:
@@ -126,6 +144,9 @@ def reset(
 ) -> None:
     """Recreate the sandbox's Alma from institutions/ (users, groups, loads, jobs)."""
     from reconciler.sandbox import reset_sandbox
+
+    if not scale > 0:
+        raise UsageError("--scale must be above 0 (1 is about a million users; 0.01 about 10,000)")
 
     summary = reset_sandbox(state_dir, institutions_root(), scale=scale, seed=seed)
     typer.echo(

@@ -18,6 +18,7 @@ from reconciler.cli.root import (
     InstitutionsOption,
     SandboxOption,
     app,
+    check_output_file,
     guarded,
     interactive,
 )
@@ -71,6 +72,7 @@ def survey(
         SurveyFormat.JSON: survey_json.render_survey,
         SurveyFormat.HTML: survey_html.render_survey,
     }
+    check_output_file(out, "--out")
     desired = select_institutions(institution, everything, None)
     today = date.today()
     with (

@@ -77,6 +77,7 @@ def build_user_groups(document: Document) -> UserGroups:
             purge_inactive_users=item.get("purge_inactive_users", False),
             delete_row=item.get("delete_row", False),
             acknowledge_users_moved=item.get("acknowledge_users_moved"),
+            keep_record_type_mapping=item.get("keep_record_type_mapping", False),
             location=_location(document, ("retired", index)),
         )
         for index, item in enumerate(content.get("retired") or ())

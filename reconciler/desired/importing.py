@@ -2,9 +2,12 @@
 institution, and the way back to a clean slate.
 
 Enabled rows become kept groups; disabled rows become retired entries, because they are
-already out of service and the file must list every live group (no implicit removal). The
-YAML is written by hand rather than by yaml.dump so that every code is quoted, the modeline
-comes first, and the result reads like the files people write. Pure: live rows in, text out.
+already out of service and the file must list every live group (no implicit removal). A
+disabled group that still has record-type mapping rows is written with
+`keep_record_type_mapping: true`, so that planning right after an import changes nothing; a
+reviewer can drop the line to have the rows removed. The YAML is written by hand rather than by
+yaml.dump so that every code is quoted, the modeline comes first, and the result reads like the
+files people write. Pure: live rows in, text out.
 """
 
 from __future__ import annotations
@@ -23,8 +26,13 @@ def _quoted(text: str) -> str:
     return json.dumps(" ".join(text.split()), ensure_ascii=False)
 
 
-def render_user_groups(rows: Sequence[LiveGroup], *, source: str) -> str:
-    """user-groups.yaml text listing every live row, in the code table's order."""
+def render_user_groups(
+    rows: Sequence[LiveGroup], *, source: str, mapped: frozenset[str] = frozenset()
+) -> str:
+    """user-groups.yaml text listing every live row, in the code table's order.
+
+    `mapped`: codes that have rows in the record-type mapping table.
+    """
     lines = [
         MODELINE,
         f"# Imported from {source} by `alma-groups import`; edit freely.",
@@ -42,6 +50,11 @@ def render_user_groups(rows: Sequence[LiveGroup], *, source: str) -> str:
             lines.append(f"  - code: {_quoted(row.code)}")
             lines.append(f"    description: {_quoted(row.description or row.code)}")
             lines.append(f"    reason: {_quoted(DISABLED_REASON)}")
+            if row.code in mapped:
+                lines.append(
+                    "    # SIS record types still map to it; drop this line to remove them"
+                )
+                lines.append("    keep_record_type_mapping: true")
     else:
         lines.append("retired: []")
     return "\n".join(lines) + "\n"

@@ -113,6 +113,9 @@ class RetiredGroup:
     purge_inactive_users: bool = False
     delete_row: bool = False
     acknowledge_users_moved: int | None = None
+    # leave the group's rows in the record-type mapping table (an imported, already disabled
+    # group that SIS loads still name): the plan then does not remove them
+    keep_record_type_mapping: bool = False
     location: SourceLocation = field(default=NOWHERE, compare=False)
 
 

@@ -168,7 +168,7 @@ def _retirement(
         # a fresh census must read zero before the row is touched; apply runs it again
         yield Change(Action.VERIFY_EMPTY, retired.code, why, users=0, location=retired.location)
     record_types = live.record_types_of(retired.code)
-    if record_types:
+    if record_types and not retired.keep_record_type_mapping:
         yield Change(
             Action.REMOVE_MAPPING,
             retired.code,

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import jsonschema
+import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
@@ -59,14 +60,28 @@ def test_csv_has_a_row_per_group(workdir: Path) -> None:
     assert all(r["candidate"] in ("yes", "no") for r in records)
 
 
-def test_unreadable_institutions_exit_1_and_the_rest_is_still_written(workdir: Path) -> None:
-    """Without the sandbox or keys nothing can be read: exit 1, one error line each."""
+def test_unreadable_institutions_exit_1_and_the_rest_is_still_written(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Institutions that cannot be read (no key, no answer): exit 1, one error line each."""
+    monkeypatch.setenv("ALMA_API_KEY_UCF", "a-key-for-ucf-only")
+    monkeypatch.setenv("ALMA_API_URL", "http://127.0.0.1:9")  # nothing listens there
     result = runner.invoke(app, ["survey", "--format", "markdown"])
     assert result.exit_code == 1
     for slug in PICKED:
         assert f"error: {slug}: " in result.stderr
         assert f"could not read `{slug}`" in result.stdout
-    assert "ALMA_API_KEY_UCF" in result.stderr
+    assert "ALMA_API_KEY_BC" in result.stderr
+    assert "error: ucf: " in result.stderr
+
+
+def test_no_key_at_all_is_one_error_suggesting_the_sandbox(workdir: Path) -> None:
+    """Without --sandbox and without any key, one line says so and suggests --sandbox."""
+    result = runner.invoke(app, ["survey"])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1  # not one line per institution
+    assert f"none of the {len(PICKED)} institution(s) can be read" in result.stderr
+    assert "--sandbox" in result.stderr
 
 
 def test_institution_and_all_together_is_a_usage_error(workdir: Path) -> None:
