@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.survey.compare import Comparison, Progress
 from reconciler.survey.overview import InstitutionOverview, Overview, overview
 from reconciler.survey.report import InstitutionSurvey, Survey, SurveyRow, Tier
 
@@ -93,3 +94,36 @@ def to_document(survey: Survey) -> dict[str, Any]:
 def render_survey(survey: Survey) -> str:
     """The survey document, keys in a fixed order, so two runs over the same Alma diff cleanly."""
     return json.dumps(to_document(survey), indent=2, ensure_ascii=False) + "\n"
+
+
+def comparison_document(comparison: Comparison) -> dict[str, Any]:
+    """The comparison as described by schemas/survey-comparison.schema.json."""
+    return {
+        "format_version": 1,
+        "since": comparison.since.isoformat(),
+        "date": comparison.today.isoformat(),
+        "institutions": list(comparison.institutions),
+        "summary": {
+            "retired": comparison.count(Progress.RETIRED),
+            "disabled": comparison.count(Progress.DISABLED),
+            "deleted": comparison.count(Progress.DELETED),
+            "users_moved_out": comparison.users_moved_out,
+            "new": comparison.count(Progress.NEW),
+        },
+        "changes": [
+            {
+                "slug": change.slug,
+                "code": change.code,
+                "description": change.description,
+                "change": change.kind.value,
+                "users_before": change.users_before,
+                "users_after": change.users_after,
+            }
+            for change in comparison.changes
+        ],
+    }
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """The comparison document, keys in a fixed order."""
+    return json.dumps(comparison_document(comparison), indent=2, ensure_ascii=False) + "\n"

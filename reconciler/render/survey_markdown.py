@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.render.survey_text import (
+    COMPARISON_COLUMNS,
     LIST_LEGEND,
     OVERVIEW_HEADINGS,
+    comparison_cells,
+    comparison_summary,
     enabled_text,
     institution_summary,
     last_seen_text,
@@ -17,6 +20,7 @@ from reconciler.render.survey_text import (
     overview_summary,
     percent,
 )
+from reconciler.survey.compare import Comparison
 from reconciler.survey.overview import overview
 from reconciler.survey.report import InstitutionSurvey, Survey, SurveyRow
 
@@ -115,4 +119,19 @@ def render_survey(survey: Survey) -> str:
     lines.extend(_overview(survey))
     for institution in survey.institutions:
         lines.extend(_section(institution))
+    return "\n".join(lines)
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """A heading, the summary sentence and a table of the changes."""
+    lines = [
+        f"# User-group survey, {comparison.today.isoformat()}, compared",
+        "",
+        _escape(comparison_summary(comparison)),
+        "",
+    ]
+    if comparison.changes:
+        rows = [comparison_cells(change) for change in comparison.changes]
+        lines += _table(COMPARISON_COLUMNS, rows, counts=False)
+        lines.append("")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.render.symbols import plural
+from reconciler.survey.compare import Comparison, GroupProgress, Progress
 from reconciler.survey.overview import TOTAL_FIELDS, Overview, overview
 from reconciler.survey.report import NOTE_NO_HISTORY, InstitutionSurvey, Survey, SurveyRow, Tier
 
@@ -187,4 +188,43 @@ def render_survey(survey: Survey) -> str:
     for slug, why in survey.unread:
         lines.append(f"could not read {slug}: {why}")
     lines.append(overall_summary(survey))
+    return "\n".join(lines) + "\n"
+
+
+def comparison_summary(comparison: Comparison) -> str:
+    """The comparison's totals in one sentence."""
+    return (
+        f"Since the survey of {comparison.since.isoformat()} "
+        f"({plural(len(comparison.institutions), 'institution')} surveyed both times): "
+        f"{plural(comparison.count(Progress.RETIRED), 'group')} retired in the YAML, "
+        f"{comparison.count(Progress.DISABLED):,} disabled in Alma, "
+        f"{comparison.count(Progress.DELETED):,} deleted, "
+        f"{plural(comparison.users_moved_out, 'user')} moved out of candidate or retired groups, "
+        f"{plural(comparison.count(Progress.NEW), 'new group')}."
+    )
+
+
+COMPARISON_COLUMNS = ("institution", "code", "description", "change", "users then", "users now")
+
+
+def comparison_cells(change: GroupProgress) -> tuple[str, ...]:
+    return (
+        change.slug,
+        change.code,
+        change.description,
+        change.kind.value,
+        "" if change.users_before is None else f"{change.users_before:,}",
+        "" if change.users_after is None else f"{change.users_after:,}",
+    )
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """The summary sentence, then one aligned line per change (none: says so)."""
+    lines = [comparison_summary(comparison)]
+    if comparison.changes:
+        header = tuple(column.upper() for column in COMPARISON_COLUMNS)
+        rows = [comparison_cells(change) for change in comparison.changes]
+        lines += aligned(header, rows, {4, 5})
+    else:
+        lines.append("  nothing changed")
     return "\n".join(lines) + "\n"
