@@ -103,8 +103,8 @@ class KeptGroup:
     code: str
     description: str
     default: bool = False
-    in_patron_loads: bool = True
     location: SourceLocation = field(default=NOWHERE, compare=False)
+    in_patron_loads: bool = True  # last, so positional construction keeps working
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ thead th { border-bottom: 2px solid var(--ink); }
 tbody th { font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.n, td.nw { white-space: nowrap; }
+td.why { min-width: 18em; }
 tr.tier-strong > :first-child { border-left: 4px solid var(--strong); }
 tr.tier-weak > :first-child { border-left: 4px dashed var(--weak); }
 .matrix td.list-present { font-weight: 600; }
@@ -193,7 +194,8 @@ def _table(institution: InstitutionSurvey) -> str:
             f'<td class="n">{row.users:,}</td><td class="n">{row.active:,}</td>'
             f'<td class="n">{percent(row.external_share)}</td>'
             f'<td class="nw">{_e(last_seen_text(row))}</td>'
-            f"<td>{_e('; '.join(row.references))}</td><td>{_e(candidate_text(row))}</td>"
+            f"<td>{_e('; '.join(row.references))}</td>"
+            f'<td class="why">{_e(candidate_text(row))}</td>'
         )
         body.append(f"<tr{css}>{cells}</tr>")
     return (
