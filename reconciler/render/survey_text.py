@@ -46,8 +46,8 @@ def candidate_text(row: SurveyRow) -> str:
 
 OVERVIEW_HEADINGS = ("groups", "users", "strong", "weak", "retired", "pending")
 LIST_LEGEND = (
-    "FLVC's commonly unused groups: N users = still in use; retired in YAML = retirement "
-    "pending (or the row deleted); disabled = disabled in Alma; — = no such group"
+    "FLVC's commonly unused groups (N users: in use; retired in YAML: pending or deleted; "
+    "disabled: in Alma; —: none)"
 )
 
 
