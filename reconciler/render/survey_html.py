@@ -41,7 +41,7 @@ STYLE = """
   --band: #f6f8fa; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: var(--ink); background: #fff; margin: 0 auto; max-width: 1000px; padding: 24px; }
+  color: var(--ink); background: #fff; margin: 0 auto; max-width: 1100px; padding: 24px; }
 h1 { font-size: 1.6em; margin: 0 0 4px; }
 h2 { font-size: 1.2em; margin: 0; border-bottom: 1px solid var(--rule); padding-bottom: 4px; }
 a { color: #0b5cad; }
@@ -73,7 +73,7 @@ thead th { border-bottom: 2px solid var(--ink); }
 tbody th { font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.n, td.nw { white-space: nowrap; }
-td.why { min-width: 18em; }
+td.why { min-width: 12em; }
 tr.tier-strong > :first-child { border-left: 4px solid var(--strong); }
 tr.tier-weak > :first-child { border-left: 4px dashed var(--weak); }
 .matrix td.list-present { font-weight: 600; }
