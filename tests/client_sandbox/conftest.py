@@ -1,9 +1,12 @@
-"""Fixtures: a two-institution tree copied from institutions/, a seeded sandbox, real clients.
+"""Fixtures: two fixture institutions, a seeded sandbox, and real clients for it.
 
-Every client here is the real `AlmaClient.for_institution(...)` over `RequestsTransport`, so
-each call crosses a real socket to a `SandboxServer` on 127.0.0.1 (port 0). The seeded state
-is made once per session at a small scale (ucf gets 1200 users: enough for a set above 1000)
-and copied for each sandbox, so tests that write never see each other's changes.
+Every client here is the real `AlmaClient.for_institution(...)`. By default it talks to an
+`InProcessSandbox` through `InProcessTransport`: the same app, no socket, no server thread.
+`make_http_sandbox` starts a `SandboxServer` on 127.0.0.1 (port 0) instead, and the client then
+goes over `RequestsTransport` and a real socket: for what only HTTP shows (dropped connections,
+concurrency through the connection pool, what `requests` and urllib3 might log).
+The seeded state is made once per session at a small scale (ucf gets 1200 users: enough for a
+set above 1000) and copied for each sandbox, so tests that write never see each other's changes.
 """
 
 from __future__ import annotations
@@ -18,26 +21,33 @@ import pytest
 from reconciler.alma import AlmaClient, RetryPolicy, TokenBucket
 from reconciler.desired import load_desired_state
 from reconciler.model import DesiredState, Institution
-from reconciler.sandbox import JobTiming, SandboxServer, seed_state
+from reconciler.sandbox import (
+    InProcessSandbox,
+    JobTiming,
+    SandboxConfig,
+    SandboxServer,
+    seed_state,
+)
 
-REPO = Path(__file__).resolve().parents[2]
+from ..fixture_tree import POPULATION, copy_institutions
+
+REPO = Path(__file__).resolve().parents[2]  # its parent holds ../shared/reference
 SLUGS = ("ucf", "valencia")
 SCALE = 0.016
 FAST_JOBS = JobTiming(start_delay_s=0.05, batch_size=500, batch_delay_s=0.0)
 # Retries without the production pauses, so fault tests stay fast; attempts as in production.
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
+Sandbox = InProcessSandbox | SandboxServer
 ClientFactory = Callable[..., AlmaClient]
-SandboxFactory = Callable[..., SandboxServer]
+SandboxFactory = Callable[..., InProcessSandbox]
+HttpSandboxFactory = Callable[..., SandboxServer]
 
 
 @pytest.fixture(scope="session")
 def institutions_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """institutions/ucf and institutions/valencia, copied from the repository."""
-    root = tmp_path_factory.mktemp("tree") / "institutions"
-    for slug in SLUGS:
-        shutil.copytree(REPO / "institutions" / slug, root / slug)
-    return root
+    """The fixture institutions ucf and valencia, copied."""
+    return copy_institutions(tmp_path_factory.mktemp("tree") / "institutions", SLUGS)
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +60,7 @@ def desired(institutions_root: Path) -> DesiredState:
 def seeded_state(tmp_path_factory: pytest.TempPathFactory, desired: DesiredState) -> Path:
     """A sandbox state directory seeded once; sandboxes start from copies of it."""
     state = tmp_path_factory.mktemp("seeded")
-    seed_state(state, desired, scale=SCALE, seed=11)
+    seed_state(state, desired, scale=SCALE, seed=11, population=POPULATION)
     return state
 
 
@@ -58,24 +68,50 @@ def institution_of(desired: DesiredState, slug: str) -> Institution:
     return next(s.institution for s in desired.institutions if s.institution.slug == slug)
 
 
+def _config(knobs: dict[str, Any]) -> SandboxConfig:
+    knobs.setdefault("job_timing", FAST_JOBS)
+    # The client's limiter is under test elsewhere; most tests should not trip Alma's 25/s.
+    knobs.setdefault("per_second_limit", 10_000)
+    return SandboxConfig(**knobs)
+
+
+def _private_copy(tmp_path_factory: pytest.TempPathFactory, seeded_state: Path) -> Path:
+    """The seeded state, copied outside the test's tmp_path: the sandbox's database holds its
+    API keys, as Alma does, and the canary test scans tmp_path for files the client wrote."""
+    state = tmp_path_factory.mktemp("state") / "sandbox"
+    shutil.copytree(seeded_state, state)
+    return state
+
+
 @pytest.fixture
 def make_sandbox(
     tmp_path_factory: pytest.TempPathFactory, seeded_state: Path, institutions_root: Path
 ) -> Iterator[SandboxFactory]:
-    """Start sandboxes with any knobs on private copies of the seeded state; stop them after.
+    """Open in-process sandboxes with any `SandboxConfig` knobs on private copies of the
+    seeded state; stop them after."""
+    started: list[InProcessSandbox] = []
 
-    The state lives outside the test's tmp_path: the sandbox's database holds its API keys,
-    as Alma does, and the canary test scans tmp_path for files the *client side* wrote.
-    """
+    def start(**knobs: Any) -> InProcessSandbox:
+        state = _private_copy(tmp_path_factory, seeded_state)
+        sandbox = InProcessSandbox(state, institutions_root, _config(knobs))
+        started.append(sandbox.start())
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def make_http_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, seeded_state: Path, institutions_root: Path
+) -> Iterator[HttpSandboxFactory]:
+    """Start sandboxes over HTTP on 127.0.0.1, like `make_sandbox`; stop them after."""
     started: list[SandboxServer] = []
 
     def start(**knobs: Any) -> SandboxServer:
-        state = tmp_path_factory.mktemp("state") / "sandbox"
-        shutil.copytree(seeded_state, state)
-        knobs.setdefault("job_timing", FAST_JOBS)
-        # The client's limiter is under test elsewhere; most tests should not trip Alma's 25/s.
-        knobs.setdefault("per_second_limit", 10_000)
-        server = SandboxServer(state, institutions_root, host="127.0.0.1", port=0, **knobs)
+        state = _private_copy(tmp_path_factory, seeded_state)
+        server = SandboxServer(state, institutions_root, _config(knobs), host="127.0.0.1")
         started.append(server.start())
         return server
 
@@ -85,18 +121,19 @@ def make_sandbox(
 
 
 @pytest.fixture
-def sandbox(make_sandbox: SandboxFactory) -> SandboxServer:
-    """A running sandbox with default knobs (no per-second limit to speak of)."""
+def sandbox(make_sandbox: SandboxFactory) -> InProcessSandbox:
+    """An in-process sandbox with default knobs (no per-second limit to speak of)."""
     return make_sandbox()
 
 
 @pytest.fixture
 def make_client(desired: DesiredState) -> Iterator[ClientFactory]:
-    """Real clients for a running sandbox: `make_client(server, "ucf", key=..., retry=...)`."""
+    """Real clients for a sandbox, in-process or over HTTP:
+    `make_client(sandbox, "ucf", key=..., retry=...)`."""
     opened: list[AlmaClient] = []
 
     def make(
-        server: SandboxServer,
+        sandbox: Sandbox,
         slug: str = "ucf",
         *,
         key: str | None = None,
@@ -105,11 +142,17 @@ def make_client(desired: DesiredState) -> Iterator[ClientFactory]:
         **options: Any,
     ) -> AlmaClient:
         inst = institution_of(desired, slug)
-        env = {
-            "ALMA_API_URL": server.base_url,
-            inst.api_key_env: key if key is not None else server.api_keys()[slug],
-        }
-        client = AlmaClient.for_institution(inst, env, retry=retry, limiter=limiter, **options)
+        if isinstance(sandbox, InProcessSandbox):
+            transport = sandbox.transport(slug, key=key)
+            client = AlmaClient.for_institution(
+                inst, {}, transport, retry=retry, limiter=limiter, **options
+            )
+        else:
+            env = {
+                "ALMA_API_URL": sandbox.base_url,
+                inst.api_key_env: key if key is not None else sandbox.api_keys()[slug],
+            }
+            client = AlmaClient.for_institution(inst, env, retry=retry, limiter=limiter, **options)
         opened.append(client)
         return client
 
@@ -119,6 +162,6 @@ def make_client(desired: DesiredState) -> Iterator[ClientFactory]:
 
 
 @pytest.fixture
-def ucf(sandbox: SandboxServer, make_client: ClientFactory) -> AlmaClient:
-    """A real client for ucf against the default sandbox."""
+def ucf(sandbox: InProcessSandbox, make_client: ClientFactory) -> AlmaClient:
+    """A real client for ucf against the default (in-process) sandbox."""
     return make_client(sandbox, "ucf", limiter=TokenBucket(1000))
