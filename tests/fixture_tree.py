@@ -23,11 +23,20 @@ test asserts on depends on data kept for the demo.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
-from reconciler.sandbox import DEFAULT_SCALE, SeedSummary, reset_sandbox
+from reconciler.alma import AlmaClient, RetryPolicy
+from reconciler.model import DesiredState, Institution
+from reconciler.sandbox import (
+    DEFAULT_SCALE,
+    InProcessSandbox,
+    JobTiming,
+    SandboxServer,
+    SeedSummary,
+    reset_sandbox,
+)
 
 FIXTURE_ROOT = Path(__file__).resolve().parent / "fixtures" / "institutions"
 SLUGS = tuple(sorted(path.name for path in FIXTURE_ROOT.iterdir() if path.is_dir()))
@@ -41,6 +50,16 @@ POPULATION = {
     "tcc": 22_000,
     "valencia": 30_000,
 }
+
+FAST_JOBS = JobTiming(start_delay_s=0.05, batch_size=500, batch_delay_s=0.0)
+# Retries without the production pauses, so fault tests stay fast; attempts as in production.
+FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
+
+# What the fixtures of tests/conftest.py hand out.
+Sandbox = InProcessSandbox | SandboxServer
+SandboxFactory = Callable[..., InProcessSandbox]
+HttpSandboxFactory = Callable[..., SandboxServer]
+ClientFactory = Callable[..., AlmaClient]
 
 
 def copy_institutions(destination: Path, slugs: Iterable[str] = SLUGS) -> Path:
@@ -62,3 +81,7 @@ def seed_sandbox(
     return reset_sandbox(
         state_dir, institutions_root, scale=scale, seed=seed, today=today, population=POPULATION
     )
+
+
+def institution_of(desired: DesiredState, slug: str) -> Institution:
+    return next(s.institution for s in desired.institutions if s.institution.slug == slug)

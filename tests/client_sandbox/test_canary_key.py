@@ -19,7 +19,7 @@ from reconciler.planning import plan_file
 from reconciler.runs.reads import plan_institutions
 from reconciler.sandbox import FaultConfig, SandboxServer
 
-from .conftest import ClientFactory, HttpSandboxFactory, institution_of
+from ..fixture_tree import ClientFactory, HttpSandboxFactory, institution_of
 
 CANARY = "CANARY-KEY-7f3a9"
 TODAY = date(2026, 11, 29)

@@ -13,7 +13,7 @@ from reconciler.alma.normalise import code_of
 from reconciler.errors import AlmaApiError, AlmaConflictError, AlmaNotFoundError
 from reconciler.sandbox import RULES_REPORT_PATH, UPDATE_USERS_JOB, InProcessSandbox
 
-from .conftest import ClientFactory, SandboxFactory
+from ..fixture_tree import ClientFactory, SandboxFactory
 
 SIS = "SIS"
 

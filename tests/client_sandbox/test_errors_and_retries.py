@@ -17,7 +17,7 @@ from reconciler.errors import (
 )
 from reconciler.sandbox import FaultConfig
 
-from .conftest import FAST_RETRY, ClientFactory, HttpSandboxFactory, SandboxFactory
+from ..fixture_tree import FAST_RETRY, ClientFactory, HttpSandboxFactory, SandboxFactory
 
 CODE_TABLE = "GET /conf/code-tables/{table}"
 
