@@ -36,7 +36,8 @@ from reconciler.errors import AlmaCall, AlmaNetworkError
 from reconciler.sandbox.app import SandboxApp, SandboxConfig
 from reconciler.sandbox.faults import RequestLog
 from reconciler.sandbox.http import API_PREFIX, Request, encode
-from reconciler.sandbox.seed import DEFAULT_SCALE, open_state
+from reconciler.sandbox.seed import DEFAULT_SCALE
+from reconciler.sandbox.state import open_state
 
 # Links in answers (`link` fields) point here; nothing listens, and the client never follows them.
 IN_PROCESS_URL = "http://in-process.sandbox.invalid"
@@ -99,7 +100,7 @@ class InProcessSandbox:
         self.config = config or SandboxConfig()
         self.scale, self.seed = scale, seed
         self._app: SandboxApp | None = None
-        self._open = False
+        self._running = False
 
     @property
     def app(self) -> SandboxApp:
@@ -117,7 +118,7 @@ class InProcessSandbox:
 
     def transport(self, slug: str, *, key: str | None = None) -> InProcessTransport:
         """A transport calling as `slug` (with its own key, or `key`: a wrong one, say)."""
-        if not self._open:
+        if not self._running:
             raise RuntimeError("the sandbox is not started")
         chosen = key if key is not None else self.api_keys()[slug]
         return InProcessTransport(self.app, ApiKey(chosen))
@@ -131,15 +132,15 @@ class InProcessSandbox:
             seed=self.seed,
         )
         self._app = SandboxApp(store, self.config, IN_PROCESS_URL)
-        self._open = True
+        self._running = True
         self._app.jobs.resume_unfinished()
         return self
 
     def stop(self) -> None:
         """Stop the job threads and close the database; safe to call twice. The log stays."""
-        if self._open and self._app is not None:
+        if self._running and self._app is not None:
             self._app.close()
-        self._open = False
+        self._running = False
 
     def __enter__(self) -> InProcessSandbox:
         return self.start()

@@ -22,8 +22,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.desired import load_desired_state
-from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, Sector
 from reconciler.sandbox.analytics import RULES_REPORT_PATH
 from reconciler.sandbox.codetables import RECORD_TYPE_MAPPING
@@ -149,31 +147,6 @@ def seed_missing(
             )
     finally:
         store.close()
-
-
-def open_state(
-    state_dir: Path,
-    institutions_root: Path,
-    *,
-    api_keys: Mapping[str, str] | None = None,
-    scale: float = DEFAULT_SCALE,
-    seed: int = 1,
-) -> Store:
-    """The sandbox's database, ready to serve: seeded from `institutions_root` on first use,
-    and given any institution added to git since (invalid YAML there is the plan's business:
-    what is already seeded is served as it is)."""
-    database = state_dir / DB_NAME
-    if not database.exists():
-        desired = load_desired_state(institutions_root)
-        seed_state(state_dir, desired, scale=scale, seed=seed, api_keys=api_keys)
-    elif institutions_root.is_dir():
-        try:
-            desired = load_desired_state(institutions_root)
-        except ReconcilerError:
-            desired = None
-        if desired is not None:
-            seed_missing(state_dir, desired, api_keys=api_keys)
-    return Store(database)
 
 
 def _seed_many(

@@ -16,7 +16,8 @@ from types import TracebackType
 from reconciler.sandbox.app import SandboxApp, SandboxConfig
 from reconciler.sandbox.faults import RequestLog
 from reconciler.sandbox.http import Request, encode
-from reconciler.sandbox.seed import DEFAULT_SCALE, open_state
+from reconciler.sandbox.seed import DEFAULT_SCALE
+from reconciler.sandbox.state import open_state
 
 DEFAULT_STATE_DIR = Path(".sandbox")
 
