@@ -3,7 +3,9 @@
 `sandbox` and `make_sandbox` open the sandbox in-process, and `Client` calls its app through
 `InProcessTransport` (no socket); `http_sandbox`, `make_http_sandbox` and `HttpClient` go over
 real HTTP on 127.0.0.1, for what only HTTP shows: XML asked for by header, a key in the query
-string, a dropped connection, requests sent with raw XML bodies.
+string, a dropped connection, requests sent with raw XML bodies. These fixtures take the place
+of tests/conftest.py's fixtures of the same names here: the sandbox's own tests run on a
+desired state built in code (two institutions, slower jobs), not the fixture tree.
 """
 
 from __future__ import annotations
