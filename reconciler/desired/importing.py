@@ -5,7 +5,9 @@ Enabled rows become kept groups; disabled rows become retired entries, because t
 already out of service and the file must list every live group (no implicit removal). A
 disabled group that still has record-type mapping rows is written with
 `keep_record_type_mapping: true`, so that planning right after an import changes nothing; a
-reviewer can drop the line to have the rows removed. The YAML is written by hand rather than by
+reviewer can drop the line to have the rows removed. `in_patron_loads` is never written: a
+code-table row does not say whether staff assign the group by hand, and absence from past
+loads cannot prove it, so only a person adds it. The YAML is written by hand rather than by
 yaml.dump so that every code is quoted, the modeline comes first, and the result reads like the
 files people write. Pure: live rows in, text out.
 """
