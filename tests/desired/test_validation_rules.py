@@ -265,6 +265,6 @@ def test_in_patron_loads_must_be_a_boolean_on_a_kept_group(tmp_path: Path) -> No
     write_institution(tmp_path, "demo", user_groups=on_retired)
     assert messages(tmp_path) == [
         "demo/user-groups.yaml:12:5: retired[0].in_patron_loads: unknown key; allowed keys: "
-        "acknowledge_users_moved, code, delete_row, description, move_users_to, "
-        "purge_inactive_users, reason"
+        "acknowledge_users_moved, code, delete_row, description, keep_record_type_mapping, "
+        "move_users_to, purge_inactive_users, reason"
     ]

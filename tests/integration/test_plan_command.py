@@ -131,10 +131,11 @@ def test_no_patron_data_in_any_output(workdir: Path) -> None:
 
 def test_unwritable_output_is_one_line(workdir: Path) -> None:
     """A --out path in a missing folder is a one-line error and exit 1, before any Alma call."""
+    before = sorted((workdir / ".sandbox").rglob("*"))
     result = runner.invoke(app, ["plan", "--sandbox", "-i", "bc", "--out", "nowhere/plan.json"])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         "error: --out nowhere/plan.json: the folder nowhere does not exist; create it first"
     ]
     assert "Traceback" not in result.output
-    assert not (workdir / ".sandbox").exists()  # refused before the sandbox even started
+    assert sorted((workdir / ".sandbox").rglob("*")) == before  # the sandbox never started

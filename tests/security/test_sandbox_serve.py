@@ -13,7 +13,7 @@ import requests
 
 from reconciler.sandbox.server import LISTEN_BACKLOG, MAX_BODY_BYTES, _HttpServer
 
-from .conftest import SandboxFactory
+from ..fixture_tree import HttpSandboxFactory
 
 CODE_TABLE = "/almaws/v1/conf/code-tables/UserGroups"
 
@@ -29,10 +29,10 @@ def _raw_request(port: int, head: str, body: bytes = b"") -> bytes:
 
 
 def test_an_oversized_body_is_refused_unread_and_before_the_key(
-    make_sandbox: SandboxFactory,
+    make_http_sandbox: HttpSandboxFactory,
 ) -> None:
     """A 1 GB Content-Length without a key gets 413 at once; not a byte of the body is sent."""
-    server = make_sandbox()
+    server = make_http_sandbox()
     head = (
         f"PUT {CODE_TABLE} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         f"Content-Length: {2**30}\r\n\r\n"
@@ -43,27 +43,27 @@ def test_an_oversized_body_is_refused_unread_and_before_the_key(
     assert server.request_log.entries == ()  # the app (and its key check) never saw it
 
 
-def test_a_chunked_body_is_refused(make_sandbox: SandboxFactory) -> None:
+def test_a_chunked_body_is_refused(make_http_sandbox: HttpSandboxFactory) -> None:
     """A body of unknown length (chunked) is refused with 411 rather than read."""
-    server = make_sandbox()
+    server = make_http_sandbox()
     head = f"PUT {CODE_TABLE} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     assert _raw_request(server.port, head).startswith(b"HTTP/1.1 411")
 
 
 def test_a_body_within_the_limit_still_reaches_the_key_check(
-    make_sandbox: SandboxFactory,
+    make_http_sandbox: HttpSandboxFactory,
 ) -> None:
     """A small body without a key is read and refused by Alma's key check (400 UNAUTHORIZED)."""
-    server = make_sandbox()
+    server = make_http_sandbox()
     reply = requests.put(server.base_url + CODE_TABLE, data=b"{}", timeout=10)
     assert reply.status_code == 400
     assert "UNAUTHORIZED" in reply.text
 
 
-def test_deeply_nested_json_is_a_400_not_a_500(make_sandbox: SandboxFactory) -> None:
+def test_deeply_nested_json_is_a_400_not_a_500(make_http_sandbox: HttpSandboxFactory) -> None:
     """A JSON body nested 100,000 levels deep is "No valid JSON" (400), not a sandbox crash."""
-    server = make_sandbox()
-    key = server.api_keys()["demo"]
+    server = make_http_sandbox()
+    key = next(iter(server.api_keys().values()))
     depth = 100_000
     reply = requests.put(
         server.base_url + CODE_TABLE,
@@ -79,10 +79,10 @@ def test_deeply_nested_json_is_a_400_not_a_500(make_sandbox: SandboxFactory) -> 
     assert reply.json()["errorList"]["error"][0]["errorCode"] == "401676"
 
 
-def test_deeply_nested_xml_is_a_400_not_a_500(make_sandbox: SandboxFactory) -> None:
+def test_deeply_nested_xml_is_a_400_not_a_500(make_http_sandbox: HttpSandboxFactory) -> None:
     """The same for an XML body: Alma's "No valid XML was given", status 400."""
-    server = make_sandbox()
-    key = server.api_keys()["demo"]
+    server = make_http_sandbox()
+    key = next(iter(server.api_keys().values()))
     depth = 50_000
     reply = requests.put(
         server.base_url + CODE_TABLE,
@@ -115,11 +115,11 @@ def test_the_listen_backlog_holds_a_burst_of_connections() -> None:
 
 
 def test_a_client_hanging_up_mid_answer_writes_nothing_to_stderr(
-    make_sandbox: SandboxFactory, capfd: pytest.CaptureFixture[str]
+    make_http_sandbox: HttpSandboxFactory, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A reset connection while the sandbox answers leaves stderr empty, and stop() joins."""
-    server = make_sandbox(latency_ms=150)
-    key = server.api_keys()["demo"]
+    server = make_http_sandbox(latency_ms=150)
+    key = next(iter(server.api_keys().values()))
     for _ in range(3):
         conn = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         conn.sendall(
@@ -135,9 +135,9 @@ def test_a_client_hanging_up_mid_answer_writes_nothing_to_stderr(
     assert capfd.readouterr().err == ""
 
 
-def test_stop_closes_idle_keep_alive_connections(make_sandbox: SandboxFactory) -> None:
+def test_stop_closes_idle_keep_alive_connections(make_http_sandbox: HttpSandboxFactory) -> None:
     """A client that keeps its connection open does not keep a handler thread past stop()."""
-    server = make_sandbox()
+    server = make_http_sandbox()
     session = requests.Session()
     session.get(server.base_url + "/almaws/v1/conf/code-tables", timeout=10)  # keep-alive
     server.stop()
