@@ -1,7 +1,13 @@
-"""Apply: carry out a plan's changes in Alma — journaled, resumable and reversible.
+"""The write path: apply a plan to Alma, journaled, resumable and reversible.
 
-Below planning and above reading in the layers: it reads live state to re-check each record
-right before writing it, and uses the Alma client for the writes. Users are moved by one of two
-strategies chosen by size: per-user GET → PUT, or a bulk move (`bulk_move`: an itemized set and
-Alma's "Update/Notify Users" job), followed by a fresh census and a per-user mop-up.
+strategies   move strategies with their cost (planning's estimate uses them), step costs
+moves        one user's GET → change user_group → PUT, and its journaled outcome
+purge        re-read with loans/requests/fees, then DELETE (or move instead)
+members      a group's current members, and whether the list is exact
+tables       UserGroups and UserRecordTypeUserGroup written back whole, only our rows changed
+journal      append-only, fsynced JSON lines per run; read back for resume and rollback
+lock         one apply per institution across machines, kept in Alma as a named set
+engine       one institution's plan, in order, with staleness checks and verification
+rollback     a journal replayed backwards, skipping users changed since
+report       counts of what happened (no patron data)
 """
