@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.sandbox import SandboxServer, wizard_parameters
+from reconciler.sandbox import SandboxServer
+from reconciler.sandbox.wizard import wizard_parameters
 
 from .conftest import Client
 
