@@ -26,8 +26,8 @@ Design decisions:
 
 Assumptions about real Alma (unverified; the sandbox is at least as strict):
 - The job's id differs between institutions (M148 was seen at one), so without `id` in the
-  template it is found by name (case and spaces aside) among `GET /conf/jobs?type=MANUAL` (read in pages of 100;
-  the cost counts one page).
+  template it is found by name (case and spaces aside) among `GET /conf/jobs?type=MANUAL`
+  (read in pages of 100; the cost counts one page).
 - Alma answers 402228 for any wizard parameter missing, 402229 for an empty mandatory value,
   402222/402223 at 3 running API jobs or 5 runs of one job in an hour.
 - A run's answer links to its instance (`additional_info.link`). Statuses come from the

@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -27,6 +29,7 @@ from reconciler.apply.bulk_move import (
 )
 from reconciler.desired import load_desired_state
 from reconciler.errors import (
+    AlmaApiError,
     AlmaJobLimitError,
     AlmaJobTemplateError,
     AlmaNotFoundError,
@@ -361,3 +364,62 @@ def test_a_sixth_run_within_the_hour_is_402223(
         move(client, template, members[5:6])
     assert caught.value.alma_code == "402223"
     assert "5 times an hour" in str(caught.value)
+
+
+class _NamesAMember(BaseHTTPRequestHandler):
+    """A fake Alma that creates set 77, then refuses adding members with a message naming one
+    (as Alma's 60115 "A member ID is already in the set: X" does), and deletes the set."""
+
+    deleted: ClassVar[list[str]] = []
+
+    def _answer(self, status: int, body: Any = None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.split("?")[0] == "/almaws/v1/conf/sets":
+            self._answer(200, {"id": "77", "name": "x"})
+            return
+        error = {
+            "errorCode": "60115",
+            "errorMessage": "A member ID is already in the set: CANARY-9",
+            "trackingId": "T-1",
+        }
+        self._answer(400, {"errorsExist": True, "errorList": {"error": [error]}})
+
+    def do_DELETE(self) -> None:
+        type(self).deleted.append(self.path)
+        self._answer(204)
+
+    def log_message(self, *args: Any) -> None:
+        """Silent: nothing may write to a shared stream from a server thread."""
+
+
+def test_errors_from_adding_members_mask_their_ids(template: UpdateUsersJobTemplate) -> None:
+    """Canary: Alma's message names a member; the error raised says <member> instead."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NamesAMember)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        env = {
+            "ALMA_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
+            "ALMA_API_KEY_UCF": "k",
+        }
+        with AlmaClient.for_institution(UCF, env) as client:
+            with_id = dataclasses.replace(template, job_id="M148")
+            with pytest.raises(AlmaApiError) as caught:
+                move(client, with_id, ["CANARY-9", "CANARY-10"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert caught.value.alma_code == "60115"
+    assert "CANARY" not in str(caught.value)
+    assert "A member ID is already in the set: <member>" in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert _NamesAMember.deleted == ["/almaws/v1/conf/sets/77"]
