@@ -35,6 +35,8 @@ Assumptions about real Alma (unverified; the sandbox is at least as strict):
   its status starts with COMPLETED, is one of FAILED/ABORTED/CANCELLED/SKIPPED, or it has an
   `end_time`; anything else is polled until the timeout.
 - Counter codes differ by job; they are passed on as Alma names them (name → int).
+- The run's events are not read: Alma serves them only for jobs of category USERS/SIS (60332
+  otherwise), they list rejected users by id, and the engine's census finds the residue anyway.
 """
 
 from __future__ import annotations
