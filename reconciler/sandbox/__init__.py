@@ -28,7 +28,6 @@ from reconciler.sandbox.seed import (
     seed_state,
 )
 from reconciler.sandbox.server import DEFAULT_STATE_DIR, SandboxServer, serve_forever
-from reconciler.sandbox.wizard import WIZARD_PARAMETERS, wizard_parameters
 
 __all__ = [
     "DEFAULT_DAILY_LIMIT",
@@ -36,7 +35,6 @@ __all__ = [
     "DEFAULT_STATE_DIR",
     "RULES_REPORT_PATH",
     "UPDATE_USERS_JOB",
-    "WIZARD_PARAMETERS",
     "FaultConfig",
     "InstitutionSummary",
     "JobTiming",
@@ -49,7 +47,6 @@ __all__ = [
     "seed_state",
     "serve_forever",
     "sftp_dir",
-    "wizard_parameters",
 ]
 
 

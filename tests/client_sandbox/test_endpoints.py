@@ -11,13 +11,8 @@ import pytest
 from reconciler.alma import MAX_SET_MEMBERS_PER_CALL, AlmaClient
 from reconciler.alma.normalise import code_of
 from reconciler.errors import AlmaApiError, AlmaConflictError, AlmaNotFoundError
-from reconciler.sandbox import (
-    RULES_REPORT_PATH,
-    UPDATE_USERS_JOB,
-    WIZARD_PARAMETERS,
-    SandboxServer,
-    wizard_parameters,
-)
+from reconciler.sandbox import RULES_REPORT_PATH, UPDATE_USERS_JOB, SandboxServer
+from reconciler.sandbox.wizard import WIZARD_PARAMETERS, wizard_parameters
 
 from .conftest import ClientFactory, SandboxFactory
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import RULES_REPORT_PATH, SandboxServer, wizard_parameters
+from reconciler.sandbox import RULES_REPORT_PATH, SandboxServer
+from reconciler.sandbox.wizard import wizard_parameters
 
 from .conftest import institution
 

@@ -7,7 +7,8 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.sandbox import WIZARD_PARAMETERS, JobTiming, SandboxServer, wizard_parameters
+from reconciler.sandbox import JobTiming, SandboxServer
+from reconciler.sandbox.wizard import WIZARD_PARAMETERS, wizard_parameters
 
 from .conftest import Client, error_code, xml_root
 
