@@ -271,3 +271,23 @@ def test_moved_group_survives_a_sis_rerun(sandbox: SandboxServer) -> None:
     done = _wait(client, run.json()["additional_info"]["link"])
     assert counters_of(done)["c.jobs.sis.processed"] == len(list(root.iter("user")))
     assert client.get(f"/users/{user['primary_id']}").json()["user_group"]["value"] == "GR"
+
+
+def test_other_switches_change_more_than_the_group(ucf: Client) -> None:
+    """Status and expiry switches left on change every member too, as in Alma (why templates
+    with them on are refused)."""
+    movers = _ids(ucf, "15")[:3]
+    params = {
+        **wizard_parameters(_set(ucf, "more", movers), "GR"),
+        "UPDATE_User_Information_Status_Active": "true",
+        "UPDATE_User_Information_Status_Value": "INACTIVE",
+        "UPDATE_User_Information_Expiry_Date_Active": "true",
+        "UPDATE_User_Information_Expiry_Date_Value": "1767225600000",  # 2026-01-01 UTC
+    }
+    done = _wait(ucf, _post_params(ucf, params).json()["additional_info"]["link"])
+    assert done["status"]["value"] == "COMPLETED_SUCCESS"
+    for member in movers:
+        user = ucf.get(f"/users/{member}").json()
+        assert user["user_group"]["value"] == "GR"
+        assert user["status"]["value"] == "INACTIVE"
+        assert user["expiry_date"] == "2026-01-01Z"
