@@ -123,9 +123,17 @@ def plan(
             progress=tick,
         )
         if affected_users_csv is not None:
-            users = collect_affected_users(the_plan, desired, target.env, today=date.today())
-            affected_users_csv.write_text(affected_csv.render_affected_users(users), "utf-8")
-            typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
+            affected = collect_affected_users(the_plan, desired, target.env, today=date.today())
+            csv_text = affected_csv.render_affected_users(affected.users)
+            affected_users_csv.write_text(csv_text, "utf-8")
+            typer.echo(
+                f"wrote {len(affected.users):,} affected users to {affected_users_csv}", err=True
+            )
+            for slug, code, why in affected.incomplete:
+                typer.echo(
+                    f"warning: {slug}: the list for group {code!r} may be incomplete ({why})",
+                    err=True,
+                )
     if out is not None:
         plan_file.save(the_plan, out)
     if output_format is PlanFormat.JSON:

@@ -76,6 +76,7 @@ class Rule(StrEnum):
     PROTECTED_OR_DEFAULT = "protected-or-default"
     THRESHOLD = "users-moved-threshold"
     API_BUDGET = "api-budget"
+    CENSUS_NOT_EXACT = "census-not-exact"
 
 
 @dataclass(frozen=True)

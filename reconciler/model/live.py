@@ -55,12 +55,19 @@ class UserBreakdown:
 
 @dataclass(frozen=True)
 class GroupCensus:
-    """The exact census of one group (paged with expand=full, filtered on the exact code)."""
+    """The census of one group (paged with expand=full, filtered on the exact code).
+
+    `exact` is true only when every user Alma reports was seen (reconciler.reading.exact);
+    otherwise the counts are what was seen, `not_exact_because` says why with the numbers,
+    and no plan may move, verify or disable the group on them.
+    """
 
     code: str
     breakdown: UserBreakdown
-    member_fingerprint: str  # sha256 of sorted member ids: detects change, reveals no one
+    member_fingerprint: str  # a digest of the set of member ids: detects change, reveals no one
     newest_modification: date | None = None
+    exact: bool = True
+    not_exact_because: str = ""
 
 
 @dataclass(frozen=True)

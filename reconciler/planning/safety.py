@@ -236,6 +236,33 @@ def users_moved_threshold(context: SafetyContext) -> list[Violation]:
     return violations
 
 
+def census_not_exact(context: SafetyContext) -> list[Violation]:
+    """A group is moved, verified and disabled only on a census that saw every member.
+
+    (The reader takes a census of every retired group; a state without one, built in code,
+    falls back to the word-match count, which can only over-count.)
+    """
+    violations = []
+    for code in context.retiring():
+        census = context.live.census.get(code)
+        if census is None or census.exact:
+            continue
+        seen = census.breakdown.total
+        violations.append(
+            Violation(
+                Rule.CENSUS_NOT_EXACT,
+                code,
+                f"the census of {code!r} is not exact: {census.not_exact_because}; the "
+                f"{seen:,} members it saw may be too few, so the plan's counts for {code!r} "
+                "cannot be trusted",
+                "plan again: Alma's paging often settles on a second read; if it stays "
+                "inexact, report the numbers above to Ex Libris support",
+                _location_of(context, code),
+            )
+        )
+    return violations
+
+
 def api_budget(context: SafetyContext) -> list[Violation]:
     """Applying must not run out of Alma's daily API allowance halfway."""
     left = context.live.daily_calls_left
@@ -260,6 +287,7 @@ RULES: Sequence[SafetyRule] = (
     protected_or_default,
     users_moved_threshold,
     api_budget,
+    census_not_exact,
 )
 
 

@@ -23,7 +23,7 @@ from reconciler.model.live import (
     RecordTypeMapping,
     RuleReference,
 )
-from reconciler.reading.census import census, census_all, summarise, word_query
+from reconciler.reading.census import census, census_all, word_query
 from reconciler.reading.references import (
     RECORD_TYPE_TABLE,
     read_mapping_references,
@@ -139,8 +139,8 @@ def read_live_with_full_census(
         last_run = pool.submit(last_patron_load_run, client, since)
         groups, references = tables.result()
         found = everyone.result()
-    empty = {g.code: summarise(g.code, (), options.today) for g in groups if g.code not in found}
-    censuses = {**found, **empty}
+    # every group of the table, and any code users hold that the table lacks
+    censuses = {**found.groups, **{g.code: found.of(g.code) for g in groups}}
     return LiveState(
         slug=state.institution.slug,
         groups=groups,
@@ -148,7 +148,7 @@ def read_live_with_full_census(
         # exact, not estimates: the census read everyone
         estimated_counts=MappingProxyType({c: censuses[c].breakdown.total for c in censuses}),
         census=MappingProxyType(censuses),
-        total_users=sum(c.breakdown.total for c in found.values()),
+        total_users=found.users,
         references=references,
         daily_calls_left=client.api_remaining,
         last_sis_run=last_run.result(),
