@@ -45,7 +45,9 @@ class UserBreakdown:
     with_requests: int = 0
     with_fees: int = 0
     # purge candidates are inactive or expired users; those without loans, requests or fees
-    # are purgeable, the rest are blocked, and the blocked_* counts say why (they overlap)
+    # are purgeable, the rest are blocked, and the blocked_* counts say why (they overlap).
+    # A census reads list items, which carry no loans, requests or fees: there every
+    # candidate counts as purgeable, and apply re-checks each user before deleting.
     purge_candidates: int = 0
     purgeable: int = 0
     blocked_by_loans: int = 0
@@ -86,10 +88,11 @@ class LiveState:
     slug: str
     groups: tuple[LiveGroup, ...]
     mappings: tuple[RecordTypeMapping, ...] = ()
-    # cheap counts (q=user_group~CODE, limit=1): a word match, so at least the real size
-    estimated_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # cheap counts (q=user_group~CODE, limit=1): a word match, so at least the real size;
+    # None where Alma answered -1 (unknown), which is never the same as 0
+    estimated_counts: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType({}))
     census: Mapping[str, GroupCensus] = field(default_factory=lambda: MappingProxyType({}))
-    total_users: int = 0
+    total_users: int | None = 0  # None: Alma did not say
     references: tuple[RuleReference, ...] = ()
     daily_calls_left: int | None = None
     last_sis_run: datetime | None = None
@@ -97,8 +100,8 @@ class LiveState:
     def group(self, code: str) -> LiveGroup | None:
         return next((group for group in self.groups if group.code == code), None)
 
-    def users_in(self, code: str) -> int:
-        """The exact count when a census was taken, else the cheap estimate."""
+    def users_in(self, code: str) -> int | None:
+        """The census's count when one was taken, else the cheap estimate (None: unknown)."""
         census = self.census.get(code)
         if census is not None:
             return census.breakdown.total

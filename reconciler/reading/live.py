@@ -68,8 +68,9 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
         mappings = pool.submit(read_record_type_mappings, client)
         everyone = pool.submit(client.search_users, limit=1) if moving else None
         counts = {code: pool.submit(client.count_users, word_query(code)) for code in codes}
-    estimated = {code: future.result() or 0 for code, future in counts.items()}
-    total = (everyone.result().total if everyone else None) or sum(estimated.values())
+    # Alma's -1 stays None (unknown), never 0
+    estimated = {code: future.result() for code, future in counts.items()}
+    total = _total_users(everyone.result().total if everyone else None, estimated)
     return LiveState(
         slug=state.institution.slug,
         groups=groups,
@@ -81,6 +82,15 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
         daily_calls_left=client.api_remaining,
         last_sis_run=last_run.result(),
     )
+
+
+def _total_users(everyone: int | None, estimated: dict[str, int | None]) -> int | None:
+    """Alma's count of every user when it was asked for, else the sum of the word-match
+    counts (an over-count); None when that is unknown."""
+    if everyone is not None:
+        return everyone
+    counts = list(estimated.values())
+    return None if None in counts else sum(c for c in counts if c is not None)
 
 
 def _all_references(
