@@ -96,6 +96,7 @@ class LiveState:
     references: tuple[RuleReference, ...] = ()
     daily_calls_left: int | None = None
     last_sis_run: datetime | None = None
+    warnings: tuple[str, ...] = ()  # what could not be read but did not stop the read
 
     def group(self, code: str) -> LiveGroup | None:
         return next((group for group in self.groups if group.code == code), None)

@@ -11,24 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from types import MappingProxyType
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import as_bool, as_timestamp, clean_text
+from reconciler.alma.normalise import as_bool, clean_text
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
     LiveGroup,
     LiveState,
-    RecordTypeMapping,
     RuleReference,
 )
 from reconciler.reading.census import census, census_all, word_query
+from reconciler.reading.record_types import read_record_type_mappings
 from reconciler.reading.references import (
-    RECORD_TYPE_TABLE,
     read_mapping_references,
     read_references,
 )
+from reconciler.reading.sis_runs import last_patron_load_run
 
 USER_GROUPS_TABLE = "UserGroups"
 
@@ -80,7 +80,8 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
         total_users=total,
         references=tuple(references.result()) if references else (),
         daily_calls_left=client.api_remaining,
-        last_sis_run=last_run.result(),
+        last_sis_run=last_run.result().newest,
+        warnings=last_run.result().warnings,
     )
 
 
@@ -112,19 +113,6 @@ def read_groups(client: AlmaClient) -> tuple[LiveGroup, ...]:
         )
         for row in table.get("row", [])
         if clean_text(row.get("code"))
-    )
-
-
-def read_record_type_mappings(client: AlmaClient) -> tuple[RecordTypeMapping, ...]:
-    """Rows of UserRecordTypeUserGroup: column0 is the record type, column1 the group code."""
-    table = client.get_mapping_table(RECORD_TYPE_TABLE)
-    return tuple(
-        RecordTypeMapping(
-            record_type=str(row.get("column0", "")).strip(),
-            user_group=str(row.get("column1", "")).strip(),
-            enabled=as_bool(row.get("enabled"), default=True),
-        )
-        for row in table.get("row", [])
     )
 
 
@@ -161,20 +149,6 @@ def read_live_with_full_census(
         total_users=found.users,
         references=references,
         daily_calls_left=client.api_remaining,
-        last_sis_run=last_run.result(),
+        last_sis_run=last_run.result().newest,
+        warnings=last_run.result().warnings,
     )
-
-
-def last_patron_load_run(client: AlmaClient, since: date) -> datetime | None:
-    """The newest run of any SIS (patron load) job submitted on or after `since`, if any."""
-    newest: datetime | None = None
-    for job in client.iter_jobs(job_type="SCHEDULED", category="SIS"):
-        job_id = str(job.get("id", ""))
-        if not job_id:
-            continue
-        for instance in client.iter_job_instances(job_id, submit_date_from=since):
-            started = as_timestamp(instance.get("start_time") or instance.get("submit_time"))
-            if started is not None:
-                started = started if started.tzinfo else started.replace(tzinfo=UTC)
-                newest = started if newest is None or started > newest else newest
-    return newest
