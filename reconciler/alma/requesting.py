@@ -110,9 +110,13 @@ class Requester:
         retry: RetryPolicy,
         ledger: CallLedger,
         call_timeout: float = DEFAULT_TIMEOUTS.call,
+        shared_limiter: TokenBucket | None = None,
     ) -> None:
         self.transport = transport
         self.limiter = limiter
+        # an optional cap across institutions (consortium_limiter); never slowed by a 429,
+        # which speaks of one institution's allowance
+        self.shared_limiter = shared_limiter
         self.retry = retry
         self.ledger = ledger
         # one budget for every try, back-off and byte of a call: a server that never answers
@@ -158,6 +162,8 @@ class Requester:
         self, request: _Request, deadline: float
     ) -> Reply | tuple[AlmaApiError, BaseException | None]:
         self.ledger.record_limiter_wait(self.limiter.acquire())
+        if self.shared_limiter is not None:
+            self.ledger.record_limiter_wait(self.shared_limiter.acquire())
         try:
             response = self.transport.send(
                 request.method, request.path, request.query, request.json_body, deadline=deadline
