@@ -13,13 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.normalise import as_date, as_float, code_of
 from reconciler.alma.paging import MAX_PAGE_SIZE
-from reconciler.alma.payloads import User
-from reconciler.alma.users import UserPage
+from reconciler.alma.payloads import CensusUser
 from reconciler.model.live import GroupCensus, UserBreakdown
 
 
@@ -32,13 +31,13 @@ def census(client: AlmaClient, code: str, today: date) -> GroupCensus:
     """The exact members of `code`: every word match, read in full, kept only on exact code."""
     members = (
         user
-        for user in client.iter_users(word_query(code))
+        for user in client.iter_census_users(word_query(code))
         if code_of(user.get("user_group")) == code
     )
     return summarise(code, members, today)
 
 
-def summarise(code: str, users: Iterable[User], today: date) -> GroupCensus:
+def summarise(code: str, users: Iterable[CensusUser], today: date) -> GroupCensus:
     """Counts and a member fingerprint; the ids are hashed and dropped here."""
     counts: dict[str, int] = dict.fromkeys(UserBreakdown.__dataclass_fields__, 0)
     digest = hashlib.sha256()
@@ -63,26 +62,6 @@ def summarise(code: str, users: Iterable[User], today: date) -> GroupCensus:
     )
 
 
-# the fields summarise() reads: a full record is kilobytes, and a census of a large
-# institution holds every user until the last page is in
-_CENSUS_FIELDS = (
-    "primary_id",
-    "user_group",
-    "status",
-    "status_date",
-    "expiry_date",
-    "account_type",
-    "loans",
-    "requests",
-    "fees",
-)
-
-
-def _slim(page: UserPage) -> tuple[User, ...]:
-    kept = ({k: v for k, v in user.items() if k in _CENSUS_FIELDS} for user in page.users)
-    return tuple(cast(User, record) for record in kept)
-
-
 def census_all(client: AlmaClient, today: date) -> dict[str, GroupCensus]:
     """The exact census of every group, from one pass over all users, keyed by exact code.
 
@@ -91,13 +70,13 @@ def census_all(client: AlmaClient, today: date) -> dict[str, GroupCensus]:
     client's limiter (latency hides behind the rate limit); as in `reconciler.alma.paging`,
     only a short page ends the walk, so a total that is too low costs calls, never users.
     """
-    members: defaultdict[str, list[User]] = defaultdict(list)
+    members: defaultdict[str, list[CensusUser]] = defaultdict(list)
     seen: set[str] = set()  # offset paging over a changing list can show a user twice
 
-    def page_at(offset: int) -> tuple[User, ...]:
-        return _slim(client.search_users(limit=MAX_PAGE_SIZE, offset=offset, expand_full=True))
+    def page_at(offset: int) -> tuple[CensusUser, ...]:
+        return client.census_page(offset=offset).users
 
-    def keep(users: tuple[User, ...]) -> bool:
+    def keep(users: tuple[CensusUser, ...]) -> bool:
         for user in users:
             primary_id = str(user.get("primary_id", ""))
             if primary_id and primary_id in seen:
@@ -106,8 +85,8 @@ def census_all(client: AlmaClient, today: date) -> dict[str, GroupCensus]:
             members[code_of(user.get("user_group"))].append(user)
         return len(users) == MAX_PAGE_SIZE  # a full page: there may be more
 
-    first = client.search_users(limit=MAX_PAGE_SIZE, offset=0, expand_full=True)
-    more = keep(_slim(first))
+    first = client.census_page(offset=0)
+    more = keep(first.users)
     offset = MAX_PAGE_SIZE
     if more and first.total:
         # up to and including the page at `total`, which confirms the end when the total is
@@ -178,7 +157,7 @@ def affected_users(
 ) -> list[AffectedUser]:
     """The members of `group` with what the plan does to each (same rules as the census)."""
     found = []
-    for user in client.iter_users(word_query(group)):
+    for user in client.iter_census_users(word_query(group)):
         if code_of(user.get("user_group")) != group:
             continue
         purge = purge_inactive and _flags(user, today)["purgeable"]
