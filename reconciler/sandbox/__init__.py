@@ -22,6 +22,7 @@ from reconciler.sandbox.jobs import UPDATE_USERS_JOB, JobTiming
 from reconciler.sandbox.seed import (
     DEFAULT_SCALE,
     InstitutionSummary,
+    Progress,
     SeedSummary,
     load_desired,
     seed_missing,
@@ -39,6 +40,7 @@ __all__ = [
     "InstitutionSummary",
     "JobTiming",
     "LoggedRequest",
+    "Progress",
     "RequestLog",
     "SandboxServer",
     "SeedSummary",
@@ -58,8 +60,10 @@ def reset_sandbox(
     seed: int = 1,
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> SeedSummary:
-    """Recreate the sandbox database and patron-load files from the institutions' YAML."""
+    """Recreate the sandbox database and patron-load files from the institutions' YAML;
+    `progress` gets a line per institution (and per 20,000 users of a large one)."""
     return seed_state(
         state_dir,
         load_desired(institutions_root),
@@ -67,4 +71,5 @@ def reset_sandbox(
         seed=seed,
         today=today,
         api_keys=api_keys,
+        progress=progress,
     )

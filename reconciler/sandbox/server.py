@@ -18,7 +18,13 @@ from reconciler.sandbox.app import DEFAULT_DAILY_LIMIT, SandboxApp, SandboxConfi
 from reconciler.sandbox.faults import FaultConfig, RequestLog
 from reconciler.sandbox.http import Request, encode
 from reconciler.sandbox.jobs import JobTiming
-from reconciler.sandbox.seed import DEFAULT_SCALE, load_desired, seed_missing, seed_state
+from reconciler.sandbox.seed import (
+    DEFAULT_SCALE,
+    Progress,
+    load_desired,
+    seed_missing,
+    seed_state,
+)
 from reconciler.sandbox.store import DB_NAME, Store
 
 DEFAULT_STATE_DIR = Path(".sandbox")
@@ -93,8 +99,11 @@ class SandboxServer:
         single_item_lists_as_objects: bool = False,
         scale: float = DEFAULT_SCALE,
         seed: int = 1,
+        progress: Progress | None = None,
     ) -> None:
+        """`progress` gets the seeding's progress lines when the database must be created."""
         self.state_dir = Path(state_dir)
+        self._progress = progress
         self.institutions_root = Path(institutions_root)
         self.host, self.port = host, port
         self.scale, self.seed = scale, seed
@@ -142,6 +151,7 @@ class SandboxServer:
                 scale=self.scale,
                 seed=self.seed,
                 api_keys=self.config.api_keys,
+                progress=self._progress,
             )
         else:
             self._seed_new_institutions()
@@ -205,6 +215,7 @@ def serve_forever(
     daily_limit: int = DEFAULT_DAILY_LIMIT,
     scale: float = DEFAULT_SCALE,
     seed: int = 1,
+    progress: Progress | None = None,
 ) -> None:
     """Run the sandbox until interrupted (Ctrl-C), printing where it listens and its keys."""
     server = SandboxServer(
@@ -218,6 +229,7 @@ def serve_forever(
         daily_limit=daily_limit,
         scale=scale,
         seed=seed,
+        progress=progress,
     )
     with server:
         # The banner is this function's job: a human needs the URL and the keys to use it.
