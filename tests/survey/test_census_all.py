@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import pytest
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.users import UserPage
+from reconciler.alma.users import CensusPage
 from reconciler.desired import load_desired_state
 from reconciler.reading.census import census, census_all
 from reconciler.sandbox import SandboxServer
@@ -27,10 +27,9 @@ class PagedUsers:
         self.users, self.total = users, total
         self.offsets: list[int] = []
 
-    def search_users(self, *, limit: int, offset: int, expand_full: bool) -> UserPage:
-        assert expand_full
+    def census_page(self, *, offset: int, limit: int = 100) -> CensusPage:
         self.offsets.append(offset)
-        return UserPage(tuple(self.users[offset : offset + limit]), self.total)  # type: ignore[arg-type]
+        return CensusPage(tuple(self.users[offset : offset + limit]), self.total)  # type: ignore[arg-type]
 
     def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [fn(item) for item in items]
