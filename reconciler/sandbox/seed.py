@@ -6,11 +6,15 @@ in a single transaction; `scale=1` (about a million users) is possible, the defa
 40 institutions in seconds. A seeding long enough to wonder about reports as it goes through an
 optional `progress` callback: one line per institution, and one per 20,000 users inside a large
 one, so the caller (the CLI, on stderr) can show that it is working and on what.
+
+The seed reads only the desired state it is given (any institutions root, not just the shipped
+one) and a headcount per slug: the Florida hints of `population.py` unless the caller passes
+its own, as tests do for their fixture institutions so that nothing they assert on depends on
+the shipped data. A slug without a headcount gets its sector's fallback.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import shutil
 import time as clock
@@ -23,7 +27,7 @@ from typing import Any
 from reconciler.model import DesiredState, InstitutionState, Sector
 from reconciler.sandbox.analytics import RULES_REPORT_PATH
 from reconciler.sandbox.codetables import RECORD_TYPE_MAPPING
-from reconciler.sandbox.groups import LiveGroup, choose_drift, plan_groups
+from reconciler.sandbox.groups import SeededGroup, choose_drift, plan_groups
 from reconciler.sandbox.history import (
     LoadUser,
     bursar_profile,
@@ -33,6 +37,7 @@ from reconciler.sandbox.history import (
     write_history,
 )
 from reconciler.sandbox.people import make_user
+from reconciler.sandbox.population import PATRON_POPULATION
 from reconciler.sandbox.records import identifier_rows, user_row
 from reconciler.sandbox.store import DB_NAME, Store, dumps
 
@@ -78,27 +83,6 @@ def default_api_key(slug: str) -> str:
     return f"sandbox-{slug}"
 
 
-def patron_population() -> dict[str, int]:
-    """PATRON_POPULATION from population.py when it exists (written by another helper)."""
-    try:
-        module = importlib.import_module("reconciler.sandbox.population")
-    except ImportError:
-        return {}
-    value = getattr(module, "PATRON_POPULATION", {})
-    return {str(k): int(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
-
-
-def load_desired(institutions_root: Path) -> DesiredState:
-    """The lead's loader, imported late: core code must not depend on the sandbox, nor the
-    sandbox on the loader's presence at import time."""
-    module = importlib.import_module("reconciler.desired")
-    loader = module.load_desired_state
-    state = loader(institutions_root)
-    if not isinstance(state, DesiredState):
-        raise TypeError("load_desired_state did not return a DesiredState")
-    return state
-
-
 def seed_state(
     state_dir: Path,
     desired: DesiredState,
@@ -107,9 +91,12 @@ def seed_state(
     seed: int = 1,
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
+    population: Mapping[str, int] = PATRON_POPULATION,
     progress: Progress | None = None,
 ) -> SeedSummary:
-    """Recreate the database and the SFTP files under `state_dir` from a desired state."""
+    """Recreate the database and the SFTP files under `state_dir` from a desired state.
+
+    `population` is the headcount per slug before `scale` (default: the Florida hints)."""
     started = clock.monotonic()
     today = today or datetime.now(UTC).date()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +117,7 @@ def seed_state(
                 seed=seed,
                 today=today,
                 api_keys=api_keys,
+                population=population,
                 progress=progress or _silent,
             )
     finally:
@@ -145,7 +133,8 @@ def seed_missing(
     *,
     api_keys: Mapping[str, str] | None = None,
 ) -> tuple[InstitutionSummary, ...]:
-    """Seed institutions added to git since the database was made (same seed and scale)."""
+    """Seed institutions added to git since the database was made (same seed and scale; the
+    headcount from the Florida hints)."""
     store = Store(state_dir / DB_NAME)
     try:
         present = {str(r[0]) for r in store.all("SELECT slug FROM institutions")}
@@ -165,6 +154,7 @@ def seed_missing(
                 seed=seed,
                 today=today,
                 api_keys=api_keys,
+                population=PATRON_POPULATION,
             )
     finally:
         store.close()
@@ -180,9 +170,9 @@ def _seed_many(
     seed: int,
     today: date,
     api_keys: Mapping[str, str] | None,
+    population: Mapping[str, int],
     progress: Progress = _silent,
 ) -> tuple[InstitutionSummary, ...]:
-    population = patron_population()
     drift = choose_drift(list(desired.slugs()), seed)
     summaries = []
     chosen = [s for s in desired.institutions if s.institution.slug in slugs]
@@ -308,7 +298,7 @@ def _seed_users(
     conn: Any,
     slug: str,
     alma_code: str,
-    live: list[LiveGroup],
+    live: list[SeededGroup],
     *,
     rng: random.Random,
     today: date,
@@ -355,7 +345,7 @@ def _flush(conn: Any, rows: list[tuple[Any, ...]], identifiers: list[tuple[str, 
 
 
 def _seed_rules(
-    conn: Any, slug: str, live: list[LiveGroup], rng: random.Random, *, path: str
+    conn: Any, slug: str, live: list[SeededGroup], rng: random.Random, *, path: str
 ) -> None:
     """Fulfillment rules naming group codes, at the institution's report path (if it has one)."""
     kept = [g.code for g in live if not g.retired and not g.extra and g.enabled]

@@ -11,9 +11,9 @@ import pytest
 from reconciler.alma import MAX_SET_MEMBERS_PER_CALL, AlmaClient
 from reconciler.alma.normalise import code_of
 from reconciler.errors import AlmaApiError, AlmaConflictError, AlmaNotFoundError
-from reconciler.sandbox import RULES_REPORT_PATH, UPDATE_USERS_JOB, SandboxServer
+from reconciler.sandbox import RULES_REPORT_PATH, UPDATE_USERS_JOB, InProcessSandbox
 
-from .conftest import ClientFactory, SandboxFactory
+from ..fixture_tree import ClientFactory, SandboxFactory
 
 SIS = "SIS"
 
@@ -317,7 +317,7 @@ def test_integration_profiles(ucf: AlmaClient) -> None:
     assert ucf.ledger.calls_to("GET /conf/integration-profiles") == {"200": 1}
 
 
-def test_analytics_report_pages_with_the_token(sandbox: SandboxServer, ucf: AlmaClient) -> None:
+def test_analytics_report_pages_with_the_token(sandbox: InProcessSandbox, ucf: AlmaClient) -> None:
     """A 60-row report at limit 25 reads as 3 pages through the first page's token."""
     path = "/shared/Test/Reports/Sixty rows"
     with sandbox.app.store.tx() as conn:
