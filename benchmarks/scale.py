@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -139,7 +140,11 @@ def in_fresh_process(kind: str, url: str, slugs: tuple[str, ...] | None = None) 
 
 
 def report_read(
-    figures: ReadFigures, rates: dict[str, float], latency_ms: int, label: str
+    figures: ReadFigures,
+    rates: dict[str, float],
+    latency_ms: int,
+    label: str,
+    server_cpu: float,
 ) -> list[Figure]:
     if figures.failures:
         raise SystemExit(f"{label}: institutions not read: {figures.failures}")
@@ -159,6 +164,11 @@ def report_read(
         f"{figures.calls[slowest]} calls at {rates[slowest]:g}/s + {latency_ms} ms); "
         f"{sum(figures.calls.values()):,} calls, {figures.users:,} users, "
         f"{figures.retried} retried"
+    )
+    print(
+        f"    CPU: client {figures.cpu:.2f} s, sandbox {server_cpu:.2f} s, on"
+        f" {os.cpu_count()} cores shared with other work (wall / bound above 1 when the two"
+        " together, plus the machine's other load, need more CPU than the bound leaves)"
     )
     for figure in measured:
         print("    " + figure.line())
@@ -253,8 +263,12 @@ def main() -> int:
     ):
         for run in range(1, args.runs + 1):
             for kind in ("plan", "survey"):
+                server_cpu = url.cpu_seconds()
                 read = in_fresh_process(kind, url)
-                figures += report_read(read, rates, args.latency_ms, f"{kind}, run {run}")
+                server_cpu = url.cpu_seconds() - server_cpu
+                figures += report_read(
+                    read, rates, args.latency_ms, f"{kind}, run {run}", server_cpu
+                )
         print("(a) client CPU per user on recorded pages, replayed without a server")
         figures.append(client_cpu_on_replay(largest, url))
 
@@ -264,8 +278,10 @@ def main() -> int:
             state_dir(args.full_state, 1.0) as state,
             sandbox_process(state, latency_ms=args.latency_ms) as url,
         ):
+            server_cpu = url.cpu_seconds()
             read = in_fresh_process("survey", url, (LARGEST,))
-            figures += report_read(read, rates, args.latency_ms, f"survey of {LARGEST}")
+            server_cpu = url.cpu_seconds() - server_cpu
+            figures += report_read(read, rates, args.latency_ms, f"survey of {LARGEST}", server_cpu)
     missed = [figure for figure in figures if not figure.met]
     print(f"targets missed: {len(missed)} of {len(figures)}")
     return 1 if missed else 0
