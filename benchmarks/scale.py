@@ -163,7 +163,7 @@ def report_read(
         f"    wall {figures.wall:.2f} s, bound {bound:.2f} s ({slowest}: "
         f"{figures.calls[slowest]} calls at {rates[slowest]:g}/s + {latency_ms} ms); "
         f"{sum(figures.calls.values()):,} calls, {figures.users:,} users, "
-        f"{figures.retried} retried"
+        f"{figures.retried} retried ({figures.throttled} answered 429)"
     )
     print(
         f"    CPU: client {figures.cpu:.2f} s, sandbox {server_cpu:.2f} s, on"
