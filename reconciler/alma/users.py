@@ -3,8 +3,8 @@
 Design decision: `count_users` asks for one record and reads `total_record_count` (one call per
 group, as Ex Libris' own Cloud App does), and returns None when Alma says -1, so nobody mistakes
 "unknown" for a number. `q` is a word match and brief items carry no `user_group`: an exact
-census pages with `expand=full` and filters on the client; `census_page` and `iter_census_users`
-decode those pages into the few fields a census reads (`reconciler.alma.user_pages`).
+census pages with `expand=full` and filters on the client; `census_page` decodes those pages
+into the few fields a census reads (`reconciler.alma.user_pages`).
 """
 
 from __future__ import annotations
@@ -88,10 +88,17 @@ class UserEndpoints:
             yield cast(User, record)
 
     def census_page(
-        self, *, offset: int, q: str | None = None, limit: int = MAX_PAGE_SIZE
+        self,
+        *,
+        offset: int,
+        q: str | None = None,
+        limit: int = MAX_PAGE_SIZE,
+        order_by: str | None = None,
     ) -> CensusPage:
         """One page of full records (`expand=full`), decoded into the census fields only."""
-        reply = self._user_list_reply(q, limit=limit, offset=offset, expand_full=True)
+        reply = self._user_list_reply(
+            q, limit=limit, offset=offset, expand_full=True, order_by=order_by
+        )
         envelope = decode_census_page(reply.body)
         if envelope is None:  # a shape the typed decoder does not know: the general path
             envelope = slim_envelope(reply.json_object())
@@ -103,22 +110,6 @@ class UserEndpoints:
         return CensusPage(
             users=tuple(cast(CensusUser, record) for record in page.records), total=page.total
         )
-
-    def iter_census_users(self, q: str | None = None) -> Iterator[CensusUser]:
-        """`iter_users` cut down to the census fields: every match once, 100 per call."""
-
-        def fetch(limit: int, offset: int) -> Mapping[str, Any]:
-            page = self.census_page(offset=offset, q=q, limit=limit)
-            return {"user": list(page.users), "total_record_count": page.total}
-
-        seen: set[str] = set()
-        for record in iter_records(fetch, "user"):
-            primary_id = record.get("primary_id")
-            if isinstance(primary_id, str):
-                if primary_id in seen:
-                    continue
-                seen.add(primary_id)
-            yield cast(CensusUser, record)
 
     def count_users(self, q: str) -> int | None:
         """Alma's count of users matching `q` (one call); None when Alma reports -1."""
