@@ -231,7 +231,7 @@ def client_cpu_on_replay(institution: Institution, url: str, runs: int = 3) -> F
             started = time.process_time()
             found = census_all(client, date.today())
             cpu_seconds.append(time.process_time() - started)
-        users = sum(c.breakdown.total for c in found.values())
+        users = found.users
     print(
         f"  (a) {institution.slug}: {replay.calls // runs} recorded pages,"
         f" {replay.body_bytes / 2**20:.1f} MB of JSON, {users:,} users; CPU per run "
