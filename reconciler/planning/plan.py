@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from typing import assert_never
 
@@ -23,20 +23,17 @@ from reconciler.model.changes import (
     DeleteGroup,
     DisableGroup,
     EnableGroup,
-    InstitutionPlan,
     MoveUsers,
     PurgeUsers,
     RemoveMapping,
     UpdateGroup,
     VerifyEmpty,
-    Violation,
 )
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
+from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import safety
 from reconciler.planning.diff import diff_institution
-
-PLAN_FORMAT_VERSION = 1
 
 # Above this many users a move goes through an itemized set and the Update/Notify Users job
 # (a few dozen calls) instead of one GET and one PUT per user.
@@ -44,27 +41,6 @@ BULK_MOVE_THRESHOLD = 500
 SET_MEMBERS_PER_CALL = 1000
 JOB_POLLS = 12  # a job instance is polled about this often while it runs
 CENSUS_PAGE = 100
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A plan across institutions, tied to the commit and desired state it was made from."""
-
-    institutions: tuple[InstitutionPlan, ...]
-    commit: str | None
-    desired_hash: str
-
-    @property
-    def has_changes(self) -> bool:
-        return any(p.has_changes for p in self.institutions)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        return tuple(v for p in self.institutions for v in p.violations)
-
-    @property
-    def api_calls(self) -> int:
-        return sum(p.api_calls for p in self.institutions)
 
 
 def estimate_api_calls(changes: Sequence[Change]) -> int:
