@@ -11,10 +11,6 @@ import typer
 
 from reconciler.cli.progress import progress_bar
 from reconciler.cli.root import (
-    EXIT_CHANGES,
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_UNSAFE,
     AllOption,
     InstitutionsOption,
     SandboxOption,
@@ -26,6 +22,7 @@ from reconciler.cli.root import (
 )
 from reconciler.cli.sandbox_commands import alma_target
 from reconciler.model import DesiredState
+from reconciler.runs.outcomes import ExitCode
 
 
 class PlanFormat(StrEnum):
@@ -108,6 +105,7 @@ def plan(
     from reconciler.gitops import current_commit
     from reconciler.planning import plan_file
     from reconciler.render import affected_csv, json_doc, markdown, text
+    from reconciler.runs.outcomes import exit_code, outcome_of_error, outcome_of_plan
     from reconciler.runs.reads import collect_affected_users, plan_institutions
 
     desired = select_institutions(institution, everything, changed_since)
@@ -136,19 +134,16 @@ def plan(
         typer.echo(COMMENT_SEPARATOR.join(markdown.render_plan_comments(the_plan)), nl=False)
     else:
         typer.echo(text.render_plan(the_plan, colour=colour_wanted()), nl=False)
-    for slug, reason in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {reason}", err=True)
-    retries = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
-    typer.echo(f"read Alma with {result.api_calls:,} API calls ({retries:,} retried)", err=True)
+    for slug, error in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {error}", err=True)
+    typer.echo(
+        f"read Alma with {result.api_calls:,} API calls ({result.retries:,} retried)", err=True
+    )
     if out is not None:
         typer.echo(f"saved plan to {out}", err=True)
-    if result.failures:
-        raise typer.Exit(EXIT_ERROR)
-    if the_plan.violations:
-        raise typer.Exit(EXIT_UNSAFE)
-    if detailed_exitcode and the_plan.has_changes:
-        raise typer.Exit(EXIT_CHANGES)
-    raise typer.Exit(EXIT_OK)
+    outcomes = [outcome_of_plan(p) for p in the_plan.institutions]
+    outcomes += [outcome_of_error(error) for error in result.failures.values()]
+    raise typer.Exit(exit_code(outcomes, detailed_exitcode=detailed_exitcode))
 
 
 @app.command("import")
@@ -161,24 +156,27 @@ def import_groups(
     sandbox: SandboxOption = False,
 ) -> None:
     """Print (or --write) user-groups.yaml from live Alma's UserGroups table."""
-    from reconciler.alma import AlmaClient
     from reconciler.desired import load_institution
     from reconciler.desired.importing import render_user_groups
     from reconciler.desired.loading import GROUPS_FILE
+    from reconciler.errors import ReconcilerError
     from reconciler.files import atomic_write
     from reconciler.reading.live import read_groups
+    from reconciler.runs.fanout import connect_with, for_each_institution
 
     root = institutions_root()
     identity = load_institution(root, institution)
-    with (
-        alma_target(sandbox, [identity]) as target,
-        AlmaClient.for_institution(identity, target.env) as client,
-    ):
-        rows = read_groups(client)
+    with alma_target(sandbox, [identity]) as target:
+        runs = for_each_institution(
+            [identity], lambda _, client: read_groups(client), connect=connect_with(target.env)
+        )
+    rows = runs[identity.slug].result
+    if isinstance(rows, ReconcilerError):
+        raise rows
     yaml_text = render_user_groups(rows, source=f"Alma ({identity.alma_code})")
     if not write:
         typer.echo(yaml_text, nl=False)
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     path = root / institution / GROUPS_FILE
     atomic_write(path, yaml_text)
     enabled = sum(row.enabled for row in rows)

@@ -12,8 +12,6 @@ import typer
 from reconciler.cli.alma_commands import select_institutions
 from reconciler.cli.progress import progress_bar
 from reconciler.cli.root import (
-    EXIT_ERROR,
-    EXIT_OK,
     AllOption,
     InstitutionsOption,
     SandboxOption,
@@ -62,6 +60,7 @@ def survey(
         survey_markdown,
         survey_text,
     )
+    from reconciler.runs.outcomes import InstitutionOutcome, exit_code, outcome_of_error
     from reconciler.runs.reads import read_histories, read_institutions
     from reconciler.survey.report import build_survey
 
@@ -82,7 +81,7 @@ def survey(
         result = read_institutions(
             desired, histories, target.env, today=today, census_everything=True, progress=tick
         )
-    calls = {slug: int(summary.get("calls", 0)) for slug, summary in result.ledgers.items()}
+    calls = {slug: summary.calls for slug, summary in result.ledgers.items()}
     report = build_survey(
         desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
     )
@@ -92,7 +91,9 @@ def survey(
     else:
         atomic_write(out, text)
         typer.echo(f"wrote the survey ({output_format.value}) to {out}", err=True)
-    for slug, reason in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {reason}", err=True)
+    for slug, error in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {error}", err=True)
     typer.echo(f"API calls: {result.api_calls:,}", err=True)
-    raise typer.Exit(EXIT_ERROR if result.failures else EXIT_OK)
+    outcomes = [InstitutionOutcome.OK for _ in result.live]
+    outcomes += [outcome_of_error(error) for error in result.failures.values()]
+    raise typer.Exit(exit_code(outcomes))

@@ -121,7 +121,9 @@ def test_canary_key_never_appears(
     assert set(result.live) == {"ucf", "valencia"}, result.failures
     plan_path = tmp_path / "plan.json"
     plan_file.save(plan, plan_path)
-    (tmp_path / "ledgers.json").write_text(json.dumps(result.ledgers), encoding="utf-8")
+    (tmp_path / "ledgers.json").write_text(
+        json.dumps({slug: s.to_json() for slug, s in result.ledgers.items()}), encoding="utf-8"
+    )
 
     assert raised
     for error in raised:
