@@ -26,12 +26,11 @@ from reconciler.runs.outcomes import ExitCode
 
 
 class PlanFormat(StrEnum):
+    """The names of reconciler.render.formats.PLAN_FORMATS, for Typer's choices."""
+
     TEXT = "text"
     MARKDOWN = "markdown"
     JSON = "json"
-
-
-COMMENT_SEPARATOR = "\n<!-- alma-groups:next-comment -->\n"
 
 
 def select_institutions(
@@ -104,7 +103,8 @@ def plan(
     from reconciler.files import PRIVATE_FILE_MODE, atomic_write
     from reconciler.gitops import current_commit
     from reconciler.planning import plan_file
-    from reconciler.render import affected_csv, json_doc, markdown, text
+    from reconciler.render import affected_csv
+    from reconciler.render.formats import PLAN_FORMATS, Style
     from reconciler.runs.outcomes import exit_code, outcome_of_error, outcome_of_plan
     from reconciler.runs.reads import collect_affected_users, plan_institutions
 
@@ -128,12 +128,8 @@ def plan(
             typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
     if out is not None:
         plan_file.save(the_plan, out)
-    if output_format is PlanFormat.JSON:
-        typer.echo(json_doc.render_plan(the_plan), nl=False)
-    elif output_format is PlanFormat.MARKDOWN:
-        typer.echo(COMMENT_SEPARATOR.join(markdown.render_plan_comments(the_plan)), nl=False)
-    else:
-        typer.echo(text.render_plan(the_plan, colour=colour_wanted()), nl=False)
+    style = Style(colour=colour_wanted())
+    typer.echo(PLAN_FORMATS.render(output_format.value, the_plan, style), nl=False)
     for slug, error in sorted(result.failures.items()):
         typer.echo(f"error: {slug}: {error}", err=True)
     typer.echo(

@@ -27,11 +27,10 @@ def validate(
 ) -> None:
     """Check institutions' YAML against the schemas and the rules; exit 1 on any problem."""
     from reconciler.desired import validate_paths
-    from reconciler.render import json_doc, text
+    from reconciler.render.formats import VALIDATION_FORMATS
 
     report = validate_paths(paths or [institutions_root()])
-    renderer = json_doc if output_format is ReportFormat.JSON else text
-    typer.echo(renderer.render_validation(report), nl=False)
+    typer.echo(VALIDATION_FORMATS.render(output_format.value, report), nl=False)
     outcome = InstitutionOutcome.OK if report.ok else InstitutionOutcome.FAILED
     raise typer.Exit(exit_code([outcome]))
 

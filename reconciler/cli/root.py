@@ -36,6 +36,8 @@ app = typer.Typer(
 
 
 class ReportFormat(StrEnum):
+    """The names of reconciler.render.formats.VALIDATION_FORMATS, for Typer's choices."""
+
     TEXT = "text"
     JSON = "json"
 

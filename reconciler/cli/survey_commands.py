@@ -23,6 +23,8 @@ from reconciler.cli.sandbox_commands import alma_target
 
 
 class SurveyFormat(StrEnum):
+    """The names of reconciler.render.formats.SURVEY_FORMATS, for Typer's choices."""
+
     TABLE = "table"
     MARKDOWN = "markdown"
     CSV = "csv"
@@ -53,24 +55,11 @@ def survey(
     Exit 0, or 1 when an institution could not be read (the others are still reported).
     """
     from reconciler.files import atomic_write
-    from reconciler.render import (
-        survey_csv,
-        survey_html,
-        survey_json,
-        survey_markdown,
-        survey_text,
-    )
+    from reconciler.render.formats import SURVEY_FORMATS
     from reconciler.runs.outcomes import InstitutionOutcome, exit_code, outcome_of_error
     from reconciler.runs.reads import read_histories, read_institutions
     from reconciler.survey.report import build_survey
 
-    renderers = {
-        SurveyFormat.TABLE: survey_text.render_survey,
-        SurveyFormat.MARKDOWN: survey_markdown.render_survey,
-        SurveyFormat.CSV: survey_csv.render_survey,
-        SurveyFormat.JSON: survey_json.render_survey,
-        SurveyFormat.HTML: survey_html.render_survey,
-    }
     desired = select_institutions(institution, everything, None)
     today = date.today()
     with (
@@ -85,7 +74,7 @@ def survey(
     report = build_survey(
         desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
     )
-    text = renderers[output_format](report)
+    text = SURVEY_FORMATS.render(output_format.value, report)
     if out is None:
         typer.echo(text, nl=False)
     else:
