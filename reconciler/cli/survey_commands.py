@@ -20,6 +20,7 @@ from reconciler.cli.root import (
     interactive,
 )
 from reconciler.cli.sandbox_commands import alma_target
+from reconciler.errors import UsageError
 
 
 class SurveyFormat(StrEnum):
@@ -47,19 +48,38 @@ def survey(
         ),
     ] = None,
     sandbox: SandboxOption = False,
+    snapshot_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="Show what changed since this earlier JSON survey (a snapshot) instead of the "
+            "survey; table, markdown or json.",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """List each institution's groups with users, active users, last patron load and references,
-    flagging candidates for retirement (FLVC's step 2: "share groups and active-user counts").
+    """The consortium overview, then each institution's groups with users, active users, last
+    patron load and references, flagging strong and weak candidates for retirement (FLVC's
+    step 2: "share groups and active-user counts").
 
     Counts come from an exact census of every user, so the survey reads every user record once.
+    With --compare OLD.json: what changed since that snapshot (groups retired, disabled or
+    deleted, users moved out of candidate groups, new groups).
     Exit 0, or 1 when an institution could not be read (the others are still reported).
     """
     from reconciler.files import atomic_write
-    from reconciler.render.formats import SURVEY_FORMATS
+    from reconciler.render.formats import COMPARISON_FORMATS, SURVEY_FORMATS
     from reconciler.runs.outcomes import InstitutionOutcome, exit_code, outcome_of_error
     from reconciler.runs.reads import read_histories, read_institutions
+    from reconciler.survey.compare import Snapshot, compare, parse_snapshot
     from reconciler.survey.report import build_survey
 
+    snapshot: Snapshot | None = None
+    if snapshot_path is not None:  # read the snapshot before spending any API calls
+        if output_format.value not in COMPARISON_FORMATS.names:
+            raise UsageError(f"--compare writes {', '.join(COMPARISON_FORMATS.names)}")
+        snapshot = parse_snapshot(_read_text(snapshot_path), str(snapshot_path))
     desired = select_institutions(institution, everything, None)
     today = date.today()
     with (
@@ -74,7 +94,10 @@ def survey(
     report = build_survey(
         desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
     )
-    text = SURVEY_FORMATS.render(output_format.value, report)
+    if snapshot is None:
+        text = SURVEY_FORMATS.render(output_format.value, report)
+    else:
+        text = COMPARISON_FORMATS.render(output_format.value, compare(snapshot, report))
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -86,3 +109,12 @@ def survey(
     outcomes = [InstitutionOutcome.OK for _ in result.live]
     outcomes += [outcome_of_error(error) for error in result.failures.values()]
     raise typer.Exit(exit_code(outcomes))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None

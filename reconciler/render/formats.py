@@ -24,6 +24,7 @@ from reconciler.render import (
     survey_text,
     text,
 )
+from reconciler.survey.compare import Comparison
 from reconciler.survey.report import Survey
 
 D = TypeVar("D")
@@ -80,6 +81,15 @@ SURVEY_FORMATS = Formats[Survey](
         "csv": _plain(survey_csv.render_survey),
         "json": _plain(survey_json.render_survey),
         "html": _plain(survey_html.render_survey),
+    },
+)
+
+COMPARISON_FORMATS = Formats[Comparison](
+    "survey comparison",
+    {
+        "table": _plain(survey_text.render_comparison),
+        "markdown": _plain(survey_markdown.render_comparison),
+        "json": _plain(survey_json.render_comparison),
     },
 )
 
