@@ -70,7 +70,6 @@ def read_institutions(
     `census_everything` (the survey) takes an exact census of every group in one pass over
     each institution's users, instead of per-group counts and a census of the groups under review.
     """
-
     states = {s.institution.slug: s for s in desired.institutions}
 
     def read_one(institution: Institution, client: AlmaClient) -> LiveState:
