@@ -99,20 +99,16 @@ def serve(
 ) -> None:
     """Serve the sandbox until Ctrl-C; prints its URL and the API keys it accepts."""
     from reconciler.errors import UsageError
-    from reconciler.sandbox import FaultConfig, serve_forever
+    from reconciler.sandbox import FaultConfig, SandboxConfig, serve_forever
 
     try:
         fault_config = FaultConfig.from_spec(faults)
     except ValueError as error:
         raise UsageError(f"--faults: {error}") from None
-    serve_forever(
-        state_dir,
-        institutions_root(),
-        port=port,
-        latency_ms=latency_ms,
-        faults=fault_config,
-        per_second_limit=per_second_limit,
+    config = SandboxConfig(
+        latency_ms=latency_ms, faults=fault_config, per_second_limit=per_second_limit
     )
+    serve_forever(state_dir, institutions_root(), config, port=port)
 
 
 @sandbox_app.command("reset")

@@ -11,9 +11,9 @@ import pytest
 from reconciler.alma import MAX_SET_MEMBERS_PER_CALL, AlmaClient
 from reconciler.alma.normalise import code_of
 from reconciler.errors import AlmaApiError, AlmaConflictError, AlmaNotFoundError
-from reconciler.sandbox import RULES_REPORT_PATH, UPDATE_USERS_JOB, SandboxServer
+from reconciler.sandbox import RULES_REPORT_PATH, UPDATE_USERS_JOB, InProcessSandbox
 
-from .conftest import ClientFactory, SandboxFactory
+from ..fixture_tree import ClientFactory, SandboxFactory
 
 SIS = "SIS"
 
@@ -78,7 +78,7 @@ def test_code_table_put_refuses_two_defaults(ucf: AlmaClient) -> None:
     assert caught.value.alma_code == "90122"
     assert caught.value.status == 400
     assert caught.value.tracking_id
-    assert ucf.ledger.summary()["retries"] == 0
+    assert ucf.ledger.summary().retries == 0
 
 
 def test_code_table_put_refuses_no_default(ucf: AlmaClient) -> None:
@@ -227,7 +227,7 @@ def test_failed_chunk_says_how_many_were_added(ucf: AlmaClient) -> None:
         ucf.add_set_members(set_id, ids, chunk_size=20)
     assert caught.value.alma_code == "60115"
     assert "0 of 30 ids were added" in " ".join(getattr(caught.value, "__notes__", []))
-    assert ucf.ledger.summary()["retries"] == 0
+    assert ucf.ledger.summary().retries == 0
 
 
 def test_bulk_move_job_runs_to_completion(ucf: AlmaClient) -> None:
@@ -317,7 +317,7 @@ def test_integration_profiles(ucf: AlmaClient) -> None:
     assert ucf.ledger.calls_to("GET /conf/integration-profiles") == {"200": 1}
 
 
-def test_analytics_report_pages_with_the_token(sandbox: SandboxServer, ucf: AlmaClient) -> None:
+def test_analytics_report_pages_with_the_token(sandbox: InProcessSandbox, ucf: AlmaClient) -> None:
     """A 60-row report at limit 25 reads as 3 pages through the first page's token."""
     path = "/shared/Test/Reports/Sixty rows"
     with sandbox.app.store.tx() as conn:

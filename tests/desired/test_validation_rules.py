@@ -10,7 +10,7 @@ from reconciler.desired import load_desired_state, validate_paths
 from reconciler.errors import ConfigError, UsageError
 from reconciler.model import KeptGroup, RetiredGroup
 
-from .helpers import INSTITUTION_YAML, USER_GROUPS_YAML, write_institution
+from ..builders import INSTITUTION_YAML, USER_GROUPS_YAML, write_institution
 
 
 def messages(root: Path) -> list[str]:

@@ -14,7 +14,7 @@ from reconciler.errors import AlmaAuthError, ReconcilerError, UsageError
 from reconciler.model import Institution
 from reconciler.runs.fanout import connect_with, for_each_institution, partition
 
-from ..planning.builders import institution
+from ..builders import institution
 
 INSTITUTIONS = [institution(slug) for slug in ("ucf", "bc", "fiu")]
 DENIED = b'{"errorsExist":true,"errorList":{"error":[{"errorCode":"UNAUTHORIZED"}]}}'

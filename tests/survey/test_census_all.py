@@ -13,7 +13,7 @@ from reconciler.alma import AlmaClient
 from reconciler.alma.users import UserPage
 from reconciler.desired import load_desired_state
 from reconciler.reading.census import census, census_all
-from reconciler.sandbox import SandboxServer
+from reconciler.sandbox import InProcessSandbox
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -79,10 +79,9 @@ def test_matches_one_census_per_group_in_the_sandbox(tmp_path: Path, seeded: Pat
     """Against the sandbox, the one-pass census equals the per-group census, group by group."""
     desired = load_desired_state(seeded / "institutions", ["ucf"])
     ucf = desired.institutions[0].institution
-    with SandboxServer(seeded / ".sandbox", seeded / "institutions") as server:
-        env = {"ALMA_API_URL": server.base_url, ucf.api_key_env: server.api_keys()["ucf"]}
-        with AlmaClient.for_institution(ucf, env) as client:
-            everyone = census_all(client, TODAY)
-            one_by_one = {code: census(client, code, TODAY) for code in everyone}
+    with InProcessSandbox(seeded / ".sandbox", seeded / "institutions") as sandbox:
+        client = AlmaClient.for_institution(ucf, {}, sandbox.transport("ucf"))
+        everyone = census_all(client, TODAY)
+        one_by_one = {code: census(client, code, TODAY) for code in everyone}
     assert everyone == one_by_one
     assert sum(c.breakdown.total for c in everyone.values()) > 500
