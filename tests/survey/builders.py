@@ -20,8 +20,9 @@ from reconciler.survey.report import Survey, build_survey
 from ..builders import institution
 
 TODAY = date(2026, 11, 29)
+INSTITUTION = institution("demo", name="Demo State College")
 DESIRED = InstitutionState(
-    institution("demo", name="Demo State College"),
+    INSTITUTION,
     UserGroups(
         (
             KeptGroup("01", "Undergraduate", default=True),

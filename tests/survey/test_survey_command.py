@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 from typer.testing import CliRunner
@@ -82,27 +83,33 @@ def test_every_format_starts_with_the_consortium_overview(workdir: Path) -> None
 
 
 def test_marking_a_group_assigned_by_hand_removes_its_weak_reason(workdir: Path) -> None:
-    """ucf's Alumni group is absent from loads (weak) until it says in_patron_loads: false."""
+    """A kept group absent from loads loses that weak reason once it says in_patron_loads: false."""
 
-    def alumni() -> dict[str, object]:
-        result = runner.invoke(app, ["survey", "--sandbox", "-i", "ucf", "--format", "json"])
+    def groups() -> list[dict[str, Any]]:
+        result = runner.invoke(app, ["survey", "--sandbox", "--all", "--format", "json"])
         assert result.exit_code == 0, result.output
-        [ucf] = json.loads(result.stdout)["institutions"]
-        return next(g for g in ucf["groups"] if g["description"] == "Alumni")
+        document = json.loads(result.stdout)
+        return [{**g, "slug": i["slug"]} for i in document["institutions"] for g in i["groups"]]
 
-    before = alumni()
-    assert before["tier"] == "weak"
-    assert [r["tier"] for r in before["reasons"]] == ["weak"]
-    path = workdir / "institutions" / "ucf" / "user-groups.yaml"
+    def weak(group: dict[str, Any]) -> list[str]:
+        return [r["reason"] for r in group["reasons"] if r["tier"] == "weak"]
+
+    flagged = [g for g in groups() if g["status"] == "kept" and weak(g)]
+    assert flagged, "a fixture institution keeps a group that no load assigns"
+    before = flagged[0]
+    path = workdir / "institutions" / before["slug"] / "user-groups.yaml"
     text = path.read_text()
-    marked = text.replace(
-        "    description: Alumni\n", "    description: Alumni\n    in_patron_loads: false\n"
-    )
+    code = before["code"]
+    line = f'  - code: "{code}"\n'
+    marked = text.replace(line, line + "    in_patron_loads: false\n", 1)
     assert marked != text
     path.write_text(marked)
-    after = alumni()
-    assert (after["candidate"], after["tier"], after["reasons"]) == (False, None, [])
+    [after] = [g for g in groups() if (g["slug"], g["code"]) == (before["slug"], before["code"])]
+    assert weak(after) == []
     assert after["in_patron_loads"] is False
+    assert [r for r in after["reasons"] if r["tier"] == "strong"] == [
+        r for r in before["reasons"] if r["tier"] == "strong"
+    ]
 
 
 def test_unreadable_institutions_exit_1_and_the_rest_is_still_written(workdir: Path) -> None:
