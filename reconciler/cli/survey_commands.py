@@ -78,7 +78,8 @@ def survey(
     snapshot: Snapshot | None = None
     if snapshot_path is not None:  # read the snapshot before spending any API calls
         if output_format.value not in COMPARISON_FORMATS.names:
-            raise UsageError(f"--compare writes {', '.join(COMPARISON_FORMATS.names)}")
+            *others, last = COMPARISON_FORMATS.names
+            raise UsageError(f"--compare writes {', '.join(others)} or {last}")
         snapshot = parse_snapshot(_read_text(snapshot_path), str(snapshot_path))
     desired = select_institutions(institution, everything, None)
     today = date.today()
