@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,9 @@ from reconciler.cli.root import (
 from reconciler.cli.sandbox_commands import alma_target
 from reconciler.model import DesiredState
 from reconciler.runs.outcomes import ExitCode
+
+if TYPE_CHECKING:
+    from reconciler.runs.reads import ReadResult
 
 
 class PlanFormat(StrEnum):
@@ -51,6 +54,15 @@ def select_institutions(
         existing = [s for s in slugs if (root / s).is_dir()]  # a deleted folder plans nothing
         return load_desired_state(root, existing)
     return load_desired_state(root, slugs or None)
+
+
+def echo_read_problems(result: ReadResult) -> None:
+    """Institutions that could not be read, then what was read around (not fatal)."""
+    for slug, error in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {error}", err=True)
+    for slug, live in sorted(result.live.items()):
+        for warning in live.warnings:  # e.g. the unverified SIS job lookup fell back
+            typer.echo(f"warning: {slug}: {warning}", err=True)
 
 
 @app.command()
@@ -122,16 +134,22 @@ def plan(
             progress=tick,
         )
         if affected_users_csv is not None:
-            users = collect_affected_users(the_plan, desired, target.env, today=date.today())
-            csv_text = affected_csv.render_affected_users(users)
+            affected = collect_affected_users(the_plan, desired, target.env, today=date.today())
+            csv_text = affected_csv.render_affected_users(affected.users)
             atomic_write(affected_users_csv, csv_text, new_file_mode=PRIVATE_FILE_MODE)
-            typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
+            typer.echo(
+                f"wrote {len(affected.users):,} affected users to {affected_users_csv}", err=True
+            )
+            for slug, code, why in affected.incomplete:
+                typer.echo(
+                    f"warning: {slug}: the list for group {code!r} may be incomplete ({why})",
+                    err=True,
+                )
     if out is not None:
         plan_file.save(the_plan, out)
     style = Style(colour=colour_wanted())
     typer.echo(PLAN_FORMATS.render(output_format.value, the_plan, style), nl=False)
-    for slug, error in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {error}", err=True)
+    echo_read_problems(result)
     typer.echo(
         f"read Alma with {result.api_calls:,} API calls ({result.retries:,} retried)", err=True
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.alma_commands import select_institutions
+from reconciler.cli.alma_commands import echo_read_problems, select_institutions
 from reconciler.cli.progress import progress_bar
 from reconciler.cli.root import (
     AllOption,
@@ -104,8 +104,7 @@ def survey(
     else:
         atomic_write(out, text)
         typer.echo(f"wrote the survey ({output_format.value}) to {out}", err=True)
-    for slug, error in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {error}", err=True)
+    echo_read_problems(result)
     typer.echo(f"API calls: {result.api_calls:,}", err=True)
     outcomes = [InstitutionOutcome.OK for _ in result.live]
     outcomes += [outcome_of_error(error) for error in result.failures.values()]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from reconciler.alma import AlmaClient, CallLedger, LedgerSummary
+from reconciler.alma.ratelimit import consortium_limiter
 from reconciler.errors import ReconcilerError
 from reconciler.model import Institution
 
@@ -32,10 +33,12 @@ Connect = Callable[[Institution, CallLedger], AlmaClient]
 
 
 def connect_with(env: Mapping[str, str]) -> Connect:
-    """Clients over HTTP, with base URL and API key from `env` (as `AlmaClient` reads them)."""
+    """Clients over HTTP, with base URL and API key from `env` (as `AlmaClient` reads them),
+    all under the optional cap across institutions that `env` may set."""
+    shared = consortium_limiter(env)
 
     def connect(institution: Institution, ledger: CallLedger) -> AlmaClient:
-        return AlmaClient.for_institution(institution, env, ledger=ledger)
+        return AlmaClient.for_institution(institution, env, ledger=ledger, shared_limiter=shared)
 
     return connect
 

@@ -163,7 +163,9 @@ class SandboxApp:
         if found is None:
             raise AlmaError(404, "404", f"No API matches {request.method} {request.path}")
         route, params = found
-        ctx = Ctx(self.store, inst.slug, inst.alma_code, inst.name, self.base_url, self.jobs)
+        ctx = Ctx(
+            self.store, inst.slug, inst.alma_code, inst.name, self.base_url, self.jobs, self.faults
+        )
         try:
             response: Response = route.handler(ctx, request, **params)
         except AlmaError:

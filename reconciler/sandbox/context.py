@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.sandbox.http import API_PREFIX
 from reconciler.sandbox.store import Store
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.faults import FaultInjector
 
 
 class JobStarter(Protocol):
@@ -31,6 +34,7 @@ class Ctx:
     inst_name: str
     base_url: str
     jobs: JobStarter
+    faults: FaultInjector | None = None  # list quirks (short pages, wrong totals), if any
 
     def link(self, path: str) -> str:
         return f"{self.base_url}{API_PREFIX}{path}"

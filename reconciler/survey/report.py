@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
-from reconciler.model.live import LiveGroup, LiveState
+from reconciler.model.live import GroupCensus, LiveGroup, LiveState
 from reconciler.survey.commonly_unused import unused_entry
 
 
@@ -51,6 +51,7 @@ REASON_COMMONLY_UNUSED = Reason(
     "on FLVC's list of commonly unused groups", "FLVC list", Tier.STRONG
 )
 NOTE_NO_HISTORY = "no patron-load history"
+NOTE_NOT_EXACT = "count not exact"  # followed by the census's reason, with its numbers
 
 
 def reason_absent_from_loads(lookback_days: int) -> Reason:
@@ -79,7 +80,7 @@ class SurveyRow:
     enabled: bool
     default: bool
     status: GroupStatus
-    users: int
+    users: int  # by census; a census that is not exact says so in `notes`
     active: int
     external_share: float  # external users / users, 0..1 (0 for an empty group)
     last_seen: date | None  # the newest patron-load file in which the group had users
@@ -212,7 +213,9 @@ def survey_institution(
         slug=state.institution.slug,
         name=state.institution.name,
         rows=rows,
-        total_users=live.total_users,
+        total_users=sum(row.users for row in rows)
+        if live.total_users is None
+        else live.total_users,
         api_calls=api_calls,
         lookback_days=lookback,
         has_history=has_history,
@@ -243,6 +246,10 @@ def _row(
 ) -> SurveyRow:
     census = live.census.get(group.code)
     users = census.breakdown.total if census else live.users_in(group.code)
+    if users is None:
+        # the survey's reader takes a census of every group (census_all); a count Alma gave
+        # as -1 is unknown, and a survey row never shows an unknown count as a number
+        raise ValueError(f"{live.slug}: no census of group {group.code!r} and no count from Alma")
     # the survey reads with a census of every group; without one only an estimated total is
     # known, so active and external read 0 and "no active users" is not claimed
     active = census.breakdown.active if census else 0
@@ -278,7 +285,16 @@ def _row(
         last_seen_users=sighting.users if sighting else None,
         references=tuple(references),
         reasons=tuple(reasons),
-        notes=() if history is not None or not loaded else (NOTE_NO_HISTORY,),
+        notes=_notes(census, history, loaded=loaded),
         in_patron_loads=loaded,
         flvc_list=entry.name if entry else None,
     )
+
+
+def _notes(
+    census: GroupCensus | None, history: PatronLoadHistory | None, *, loaded: bool
+) -> tuple[str, ...]:
+    notes = [] if history is not None or not loaded else [NOTE_NO_HISTORY]
+    if census is not None and not census.exact:
+        notes.append(f"{NOTE_NOT_EXACT}: {census.not_exact_because}")
+    return tuple(notes)

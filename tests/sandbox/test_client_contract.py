@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.alma import AlmaClient
 from reconciler.sandbox import RULES_REPORT_PATH, InProcessSandbox
+from reconciler.sandbox.wizard import wizard_parameters
 
 from ..builders import institution
 
@@ -45,14 +46,7 @@ def test_client_bulk_move_through_set_and_job(client: AlmaClient) -> None:
     ]
     created = client.create_set("contract move")
     client.add_set_members(created["id"], members)
-    run = client.run_job(
-        "M148",
-        {
-            "set_id": created["id"],
-            "UPDATE_User_Information_UserGroup_Active": "true",
-            "UPDATE_User_Information_UserGroup_Value": "GR",
-        },
-    )
+    run = client.run_job("M148", wizard_parameters(created["id"], "GR"))
     for _ in range(200):
         status = client.get_job_instance("M148", run.instance_id)["status"]["value"]
         if status.startswith("COMPLETED"):
