@@ -21,6 +21,8 @@ import resource
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.alma import LedgerSummary
+
 WALL_TARGET = 1.3
 CPU_PER_USER_TARGET_US = 30.0
 RSS_TARGET_MB = 300.0
@@ -93,13 +95,11 @@ def census_pages(users: int) -> int:
     return max(1, math.ceil(users / PAGE_SIZE))
 
 
-def survey_minimum(users: int, ledger: Mapping[str, object]) -> int:
+def survey_minimum(users: int, ledger: LedgerSummary) -> int:
     """What a survey of one institution cannot do without: its census pages, the two tables,
     the rules report, the list of mapping tables, the SIS jobs list and one instance page per
     SIS job."""
-    by_endpoint = ledger.get("by_endpoint", {})
-    assert isinstance(by_endpoint, dict)  # noqa: S101
-    sis_jobs = sum(by_endpoint.get("GET /conf/jobs/{job_id}/instances", {}).values())
+    sis_jobs = ledger.calls_to("GET /conf/jobs/{job_id}/instances")
     return census_pages(users) + 2 + 1 + 1 + 1 + sis_jobs
 
 

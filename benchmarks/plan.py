@@ -21,6 +21,7 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -38,11 +39,12 @@ from benchmarks.figures import (  # noqa: E402 - after the path is set
     wall_figure,
 )
 from benchmarks.sandbox_process import sandbox_process  # noqa: E402
+from reconciler.alma import LedgerSummary  # noqa: E402
 from reconciler.desired import load_desired_state  # noqa: E402
 from reconciler.runs.reads import plan_institutions  # noqa: E402
 
 
-def minimum_calls(plan_live: object, ledger: dict[str, object]) -> int:
+def minimum_calls(plan_live: object, ledger: LedgerSummary) -> int:
     """What a plan of this institution cannot do without."""
     from reconciler.model.live import LiveState  # noqa: PLC0415
 
@@ -50,9 +52,7 @@ def minimum_calls(plan_live: object, ledger: dict[str, object]) -> int:
     census_pages = sum(
         max(1, math.ceil(c.breakdown.total / 100)) for c in plan_live.census.values()
     )
-    by_endpoint = ledger.get("by_endpoint", {})
-    assert isinstance(by_endpoint, dict)  # noqa: S101
-    sis_jobs = sum(by_endpoint.get("GET /conf/jobs/{job_id}/instances", {}).values())
+    sis_jobs = ledger.calls_to("GET /conf/jobs/{job_id}/instances")
     return 2 + len(plan_live.groups) + census_pages + 1 + sis_jobs
 
 
@@ -76,15 +76,15 @@ def main() -> int:
         cpu = time.process_time() - cpu_started
     assert not result.failures, result.failures  # noqa: S101 - a failed read voids the figures
     rates = {s.institution.slug: s.institution.rate_limit_per_second for s in desired.institutions}
-    calls = {slug: int(ledger["calls"]) for slug, ledger in result.ledgers.items()}
+    calls = {slug: ledger.calls for slug, ledger in result.ledgers.items()}
     minimum = {slug: minimum_calls(result.live[slug], result.ledgers[slug]) for slug in calls}
     bound = rate_bound(calls, rates, args.latency_ms)
     # users read: the members of every census taken (word matches of other groups aside)
     users = sum(c.breakdown.total for live in result.live.values() for c in live.census.values())
     throttled = sum(
-        int(outcomes.get("429", 0))
+        outcomes.get("429", 0)
         for ledger in result.ledgers.values()
-        for outcomes in ledger["by_endpoint"].values()
+        for outcomes in ledger.by_endpoint.values()
     )
     figures = [
         Figure("429 answers", throttled, 0, str(throttled)),
@@ -99,8 +99,7 @@ def main() -> int:
     print(f"API calls (all)               {total_calls} (minimum {total_minimum})")
     print(f"calls / minimum, overall       {total_calls / total_minimum:.3f}")
     print(f"per-user calls                 {sum_user_calls(result.ledgers)}")
-    retried = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
-    print(f"calls retried (429, 5xx)       {retried}")
+    print(f"calls retried (429, 5xx)       {result.retries}")
     print(f"wall time at {args.latency_ms} ms latency    {wall:.2f} s")
     print(f"rate-limit bound               {bound:.2f} s (slowest institution, 20/s each)")
     print(f"users read in censuses         {users:,}")
@@ -113,13 +112,13 @@ def main() -> int:
     return 0 if all(figure.met for figure in figures) else 1
 
 
-def sum_user_calls(ledgers: dict[str, dict[str, object]]) -> int:
-    total = 0
-    for ledger in ledgers.values():
-        by_endpoint = ledger.get("by_endpoint", {})
-        assert isinstance(by_endpoint, dict)  # noqa: S101
-        total += sum(sum(v.values()) for k, v in by_endpoint.items() if "{user_id}" in k)
-    return total
+def sum_user_calls(ledgers: Mapping[str, LedgerSummary]) -> int:
+    return sum(
+        ledger.calls_to(endpoint)
+        for ledger in ledgers.values()
+        for endpoint in ledger.by_endpoint
+        if "{user_id}" in endpoint
+    )
 
 
 if __name__ == "__main__":

@@ -121,14 +121,14 @@ def measure_read(kind: str, url: str, slugs: tuple[str, ...] | None) -> ReadFigu
         cpu=cpu,
         peak_rss_mb=peak_rss_mb(),
         users=users,
-        calls={s: int(ledger["calls"]) for s, ledger in result.ledgers.items()},
+        calls={s: ledger.calls for s, ledger in result.ledgers.items()},
         minimum=minimum,
         throttled=sum(
-            int(outcomes.get("429", 0))
+            outcomes.get("429", 0)
             for ledger in result.ledgers.values()
-            for outcomes in ledger["by_endpoint"].values()
+            for outcomes in ledger.by_endpoint.values()
         ),
-        retried=sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values()),
+        retried=result.retries,
         failures=dict(result.failures),
     )
 
