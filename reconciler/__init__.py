@@ -11,13 +11,14 @@
     render/         one module per output format, picked from one registry
     cli/            Typer app: the only place that prints and picks exit codes
     sandbox/        a local Alma over HTTP for demos and tests; the core never imports it
-    model/          frozen dataclasses shared by all of the above
+    model/          frozen dataclasses shared by all of the above (changes and Plan too)
     errors.py       one error tree, imported by every layer (so it sits at the root)
+    files.py        files in and out: atomic writes; reads of others' files inside the
+                    tree, regular and bounded in size (used by every layer, so at the root)
     gitops.py       git facts: changed institutions, commit, CODEOWNERS (one small module)
-    files.py        reading files others wrote: inside the tree, regular, bounded in size
 
 Dependency direction: cli → runs → apply/planning/survey/render/gitops →
-desired/reading/patron_loads → alma/files → errors → model.
+desired/reading/patron_loads → alma → files → errors → model.
 """
 
 __version__ = "0.1.0"

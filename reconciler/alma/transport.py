@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3.exceptions
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
@@ -155,9 +155,8 @@ class RequestsTransport:
                 allow_redirects=False,
                 stream=True,
             )
-            with response:  # read it all here so a dropped body fails inside the try
-                body = self._read_body(response, deadline, method, path)
-        except requests.RequestException as error:
+            body = self._read_body(response, deadline, method, path)  # inside the try
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
             raise _network_error(method, path, error, self._host) from error
         return TransportResponse(
             status=response.status_code,
@@ -168,16 +167,23 @@ class RequestsTransport:
     def _read_body(
         self, response: requests.Response, deadline: float, method: str, path: str
     ) -> bytes:
-        # read1 returns what has arrived (one receive), so the deadline is checked even while
-        # a server trickles; urllib3 1.x lacks it, and there whole chunks are awaited instead.
-        # (urllib3 is imported here only for its exception types, read1's failures.)
-        read = getattr(response.raw, "read1", None)
-        pieces = response.iter_content(_CHUNK) if read is None else _pieces(read)
+        """The whole body, and the connection back to the pool; cut off at the deadline.
+
+        urllib3's read1 returns what has arrived (one receive, up to 64 KB), so a census page
+        takes a few reads, not response.content's 10 KB generator chunks (CPU), and the
+        deadline is checked between them even while a server trickles. A read that fails
+        (dropped, cut short: urllib3 checks Content-Length) raises urllib3's error, which
+        `send` turns into ours.
+        """
+        raw = response.raw
         chunks = []
-        for chunk in pieces:
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise self._timed_out(method, path)
+        try:
+            while chunk := raw.read1(_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise self._timed_out(method, path)
+        finally:
+            raw.release_conn()
         return b"".join(chunks)
 
     def _timed_out(self, method: str, path: str) -> AlmaNetworkError:
@@ -205,21 +211,6 @@ REDACTED = "****"
 MIN_SCRUBBED_KEY = 8
 
 
-def _pieces(read: Callable[..., bytes]) -> Iterator[bytes]:
-    """urllib3's read1 as a stream, its errors turned into requests' own (as iter_content does)."""
-    try:
-        while chunk := read(_CHUNK, decode_content=True):
-            yield chunk
-    except urllib3.exceptions.ProtocolError as error:  # a body cut short
-        raise requests.exceptions.ChunkedEncodingError(error) from error
-    except urllib3.exceptions.DecodeError as error:
-        raise requests.exceptions.ContentDecodingError(error) from error
-    except urllib3.exceptions.ReadTimeoutError as error:
-        raise requests.exceptions.ConnectionError(error) from error
-    except urllib3.exceptions.SSLError as error:
-        raise requests.exceptions.SSLError(error) from error
-
-
 def _scrubber(api_key: ApiKey) -> Callable[[str], str]:
     """A function that replaces the key (as sent, and URL-quoted) in a text from a server."""
     secret = api_key.secret_bytes().decode("utf-8")
@@ -237,13 +228,21 @@ def _scrubber(api_key: ApiKey) -> Callable[[str], str]:
 
 
 def _network_error(
-    method: str, path: str, error: requests.RequestException, host: str
+    method: str,
+    path: str,
+    error: requests.RequestException | urllib3.exceptions.HTTPError,
+    host: str,
 ) -> AlmaNetworkError:
     # The requests message holds the full URL with its query string (user searches), so only
     # the kind of failure and the host go into our message; the original stays chained.
-    if isinstance(error, requests.Timeout):
+    if isinstance(error, requests.Timeout | urllib3.exceptions.TimeoutError):
         what = "timed out"
-    elif isinstance(error, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
+    elif isinstance(
+        error,
+        requests.exceptions.ChunkedEncodingError
+        | requests.ConnectionError
+        | urllib3.exceptions.ProtocolError,
+    ):
         what = "connection failed or dropped"
     else:
         what = "request failed"

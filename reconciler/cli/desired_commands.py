@@ -7,15 +7,8 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.root import (
-    EXIT_ERROR,
-    EXIT_OK,
-    ReportFormat,
-    app,
-    check_output_file,
-    guarded,
-    institutions_root,
-)
+from reconciler.cli.root import ReportFormat, app, check_output_file, guarded, institutions_root
+from reconciler.runs.outcomes import InstitutionOutcome, exit_code
 
 
 @app.command()
@@ -34,12 +27,12 @@ def validate(
 ) -> None:
     """Check institutions' YAML against the schemas and the rules; exit 1 on any problem."""
     from reconciler.desired import validate_paths
-    from reconciler.render import json_doc, text
+    from reconciler.render.formats import VALIDATION_FORMATS
 
     report = validate_paths(paths or [institutions_root()])
-    renderer = json_doc if output_format is ReportFormat.JSON else text
-    typer.echo(renderer.render_validation(report), nl=False)
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_ERROR)
+    typer.echo(VALIDATION_FORMATS.render(output_format.value, report), nl=False)
+    outcome = InstitutionOutcome.OK if report.ok else InstitutionOutcome.FAILED
+    raise typer.Exit(exit_code([outcome]))
 
 
 @app.command()
@@ -54,6 +47,7 @@ def codeowners(
 ) -> None:
     """Print (or write) CODEOWNERS generated from every institution's owners."""
     from reconciler.desired import load_desired_state
+    from reconciler.files import atomic_write
     from reconciler.gitops import render_codeowners
 
     check_output_file(write, "--write")
@@ -61,5 +55,5 @@ def codeowners(
     if write is None:
         typer.echo(text, nl=False)
     else:
-        write.write_text(text, encoding="utf-8")
+        atomic_write(write, text)
         typer.echo(f"wrote {write}")

@@ -1,9 +1,11 @@
-"""The Typer app, exit codes, shared options, and turning our errors into one-line messages.
+"""The Typer app, shared options, and turning our errors into one-line messages.
 
-Usage errors (an unknown option, a value of the wrong kind) exit 1 like every other error, in
-plain words and on one line, because exit 2 means "changes pending" to drift jobs
-(`plan --detailed-exitcode`); click's own exit 2 for usage would read as drift. `-v` is
-accepted after the subcommand too (`alma-groups plan -v`), as people type it.
+Exit codes are decided in one place, `reconciler.runs.outcomes.exit_code`; this module only
+hands it the outcome an error stands for. Usage errors (an unknown option, a value of the
+wrong kind) exit 1 like every other error, in plain words and on one line, because exit 2
+means "changes pending" to drift jobs (`plan --detailed-exitcode`); click's own exit 2 for
+usage would read as drift. `-v` is accepted after the subcommand too (`alma-groups plan -v`),
+as people type it.
 """
 
 from __future__ import annotations
@@ -24,11 +26,7 @@ from typer.core import TyperGroup
 
 from reconciler import __version__
 from reconciler.errors import ConfigError, ReconcilerError, UsageError
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-EXIT_UNSAFE = 3
+from reconciler.runs.outcomes import ExitCode, InstitutionOutcome, exit_code, outcome_of_error
 
 
 def _click_exceptions() -> Any:
@@ -97,15 +95,15 @@ class _Group(TyperGroup):
             result = super().main(
                 arguments, prog_name, complete_var, standalone_mode=False, **extra
             )
-            code = result if isinstance(result, int) else EXIT_OK
+            code = result if isinstance(result, int) else ExitCode.OK
         except click.NoArgsIsHelpError as error:
             error.show()  # a bare command asks for its help: that is no error
-            code = EXIT_OK
+            code = ExitCode.OK
         except click.UsageError as error:
             command = error.ctx.command_path if error.ctx else "alma-groups"
             typer.echo(f"error: {plain_usage_message(error)}", err=True)
             typer.echo(f"(see '{command} --help')", err=True)
-            code = EXIT_ERROR
+            code = ExitCode.ERROR
         except typer.Abort:
             typer.echo("interrupted", err=True)
             code = 130
@@ -130,6 +128,8 @@ app = typer.Typer(
 
 
 class ReportFormat(StrEnum):
+    """The names of reconciler.render.formats.VALIDATION_FORMATS, for Typer's choices."""
+
     TEXT = "text"
     JSON = "json"
 
@@ -187,7 +187,7 @@ def colour_wanted() -> bool:
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"alma-groups {__version__}")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -216,7 +216,7 @@ def _report_error(error: ReconcilerError) -> int:
         typer.echo(f"error: {len(error.problems)} problem(s) in the desired state", err=True)
     else:
         typer.echo(f"error: {error}", err=True)
-    return error.exit_code
+    return exit_code([outcome_of_error(error)])
 
 
 P = ParamSpec("P")
@@ -235,7 +235,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as error:  # an output file in a missing folder, a full disk, ...
             where = f"{error.filename}: " if error.filename else ""
             typer.echo(f"error: {where}{error.strerror or error}", err=True)
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(exit_code([InstitutionOutcome.FAILED])) from None
 
     return run
 

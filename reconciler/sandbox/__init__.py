@@ -29,6 +29,7 @@ from reconciler.sandbox.seed import (
     DEFAULT_SCALE,
     DERIVED_HISTORY_DIR,
     InstitutionSummary,
+    Progress,
     SeedSummary,
     seed_missing,
     seed_state,
@@ -49,6 +50,7 @@ __all__ = [
     "InstitutionSummary",
     "JobTiming",
     "LoggedRequest",
+    "Progress",
     "RequestLog",
     "SandboxConfig",
     "SandboxServer",
@@ -70,9 +72,11 @@ def reset_sandbox(
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
     population: Mapping[str, int] = PATRON_POPULATION,
+    progress: Progress | None = None,
 ) -> SeedSummary:
     """Recreate the sandbox database and patron-load files from the institutions' YAML under
-    `institutions_root` (any tree: the shipped one, or a test's fixtures).
+    `institutions_root` (any tree: the shipped one, or a test's fixtures); `progress` gets a
+    line per institution (and per 20,000 users of a large one).
 
     Everything a run derived from the old state goes too (`history/`, the patron-load
     histories ingested from its SFTP files), so a reset gives the same sandbox every time.
@@ -87,4 +91,5 @@ def reset_sandbox(
             today=today,
             api_keys=api_keys,
             population=population,
+            progress=progress,
         )

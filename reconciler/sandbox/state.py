@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reconciler.desired import load_desired_state
 from reconciler.errors import ReconcilerError
-from reconciler.sandbox.seed import DEFAULT_SCALE, seed_missing, seed_state
+from reconciler.sandbox.seed import DEFAULT_SCALE, Progress, seed_missing, seed_state
 from reconciler.sandbox.store import DB_NAME, Store, state_lock
 
 
@@ -22,8 +22,10 @@ def open_state(
     api_keys: Mapping[str, str] | None = None,
     scale: float = DEFAULT_SCALE,
     seed: int = 1,
+    progress: Progress | None = None,
 ) -> Store:
-    """The database under `state_dir`, seeded from `institutions_root` if it is missing.
+    """The database under `state_dir`, seeded from `institutions_root` if it is missing
+    (`progress` gets the seeding's progress lines).
 
     Under `state_lock`: a second run opening the same folder at the same moment waits for
     the first one's seeding and then uses its database, instead of seeding it again beneath it.
@@ -32,7 +34,9 @@ def open_state(
     with state_lock(state_dir):
         if not database.exists():
             desired = load_desired_state(institutions_root)
-            seed_state(state_dir, desired, scale=scale, seed=seed, api_keys=api_keys)
+            seed_state(
+                state_dir, desired, scale=scale, seed=seed, api_keys=api_keys, progress=progress
+            )
         elif institutions_root.is_dir():
             try:
                 desired = load_desired_state(institutions_root)
