@@ -31,9 +31,15 @@ class RecordingTransport:
         self.answers: dict[Key, TransportResponse] = {}
 
     def send(
-        self, method: str, path: str, params: Mapping[str, str], json_body: object | None
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        json_body: object | None,
+        *,
+        deadline: float | None = None,
     ) -> TransportResponse:
-        response = self._inner.send(method, path, params, json_body)
+        response = self._inner.send(method, path, params, json_body, deadline=deadline)
         with self._lock:
             self.answers[_key(method, path, params)] = response
         return response
@@ -47,7 +53,13 @@ class ReplayTransport:
         self.calls = 0
 
     def send(
-        self, method: str, path: str, params: Mapping[str, str], json_body: object | None
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        json_body: object | None,
+        *,
+        deadline: float | None = None,
     ) -> TransportResponse:
         self.calls += 1
         return self._answers[_key(method, path, params)]

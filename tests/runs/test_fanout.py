@@ -27,7 +27,13 @@ class UserCounts:
         self.total = total
 
     def send(
-        self, method: str, path: str, params: Mapping[str, str], json_body: object | None
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        json_body: object | None,
+        *,
+        deadline: float | None = None,
     ) -> TransportResponse:
         assert (method, path) == ("GET", "/users")
         if self.total is None:
