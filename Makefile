@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck layers unit benchmark clean
+.PHONY: demo test lint typecheck layers unit repo-checks benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,14 @@ typecheck: $(VENV)/.installed-test
 layers: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
+# CODEOWNERS must match the owners in every institution.yaml (generated, then committed).
+repo-checks: $(VENV)/.installed-test
+	$(BIN)/alma-groups codeowners --check .github/CODEOWNERS
+
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
-test: lint typecheck layers unit
+test: lint typecheck layers repo-checks unit
 
 # Timing targets are reported, never asserted in tests: these machines are shared and noisy.
 benchmark: $(VENV)/.installed

@@ -134,3 +134,14 @@ class StalePlanError(ReconcilerError):
 
 class JournalError(ReconcilerError):
     """An apply journal is unreadable or belongs to another plan."""
+
+
+class GitHubApiError(ReconcilerError):
+    """A GitHub REST call failed: the call, the status and GitHub's message (never the token)."""
+
+    def __init__(self, method: str, path: str, status: int | None, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        status_text = f"HTTP {status}" if status is not None else "no answer"
+        super().__init__(f"GitHub {method} {path} failed, {status_text}: {message}")

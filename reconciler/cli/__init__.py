@@ -9,6 +9,7 @@ command on `app`.
 from reconciler.cli import (
     alma_commands,
     desired_commands,
+    github_commands,
     history_commands,
     sandbox_commands,
     survey_commands,
@@ -19,6 +20,7 @@ __all__ = [
     "alma_commands",
     "app",
     "desired_commands",
+    "github_commands",
     "history_commands",
     "main",
     "sandbox_commands",
