@@ -9,13 +9,13 @@ numbers; every call goes through one `Requester`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
 from reconciler.alma.analytics import AnalyticsEndpoints
 from reconciler.alma.bulk import SetAndJobEndpoints
-from reconciler.alma.concurrency import DEFAULT_WORKERS, map_concurrently
+from reconciler.alma.concurrency import DEFAULT_WORKERS, iter_concurrently, map_concurrently
 from reconciler.alma.configuration import ConfigurationEndpoints
 from reconciler.alma.credentials import read_api_key
 from reconciler.alma.ledger import CallLedger
@@ -57,6 +57,7 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
         *,
         retry: RetryPolicy | None = None,
         limiter: TokenBucket | None = None,
+        shared_limiter: TokenBucket | None = None,
         max_workers: int = DEFAULT_WORKERS,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> AlmaClient:
@@ -78,6 +79,7 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
             limiter=limiter or TokenBucket(institution.rate_limit_per_second),
             retry=retry or RetryPolicy(),
             ledger=ledger or CallLedger(),
+            shared_limiter=shared_limiter,
         )
         return cls(requester, name=institution.slug, max_workers=max_workers, on_close=on_close)
 
@@ -100,6 +102,10 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
     ) -> list[R]:
         """Run `fn` over `items` on worker threads; the shared limiter keeps the pace."""
         return map_concurrently(fn, items, max_workers=max_workers or self.max_workers)
+
+    def iter_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """`fn` over `items` on worker threads, in item order, a bounded window at a time."""
+        return iter_concurrently(fn, items, max_workers=self.max_workers)
 
     def close(self) -> None:
         """Release pooled connections (the client is unusable afterwards)."""

@@ -22,6 +22,9 @@ from reconciler.cli.root import app, guarded, institutions_root
 from reconciler.model import Institution
 
 STATE_DIR = Path(".sandbox")
+# Faults for the sandbox that `--sandbox` starts, in `sandbox serve --faults` syntax, so a test
+# or a curious operator can make the embedded sandbox as harsh as Alma is on a bad day.
+FAULTS_ENV = "ALMA_SANDBOX_FAULTS"
 
 sandbox_app = typer.Typer(
     name="sandbox",
@@ -46,9 +49,15 @@ def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Itera
     if not use_sandbox:
         yield AlmaTarget(os.environ, institutions_root())
         return
-    from reconciler.sandbox import SandboxServer
+    from reconciler.errors import UsageError
+    from reconciler.sandbox import FaultConfig, SandboxConfig, SandboxServer
 
-    with SandboxServer(STATE_DIR, institutions_root()) as server:
+    try:
+        faults = FaultConfig.from_spec(os.environ.get(FAULTS_ENV, ""))
+    except ValueError as error:
+        raise UsageError(f"{FAULTS_ENV}: {error}") from None
+    config = SandboxConfig(faults=faults)
+    with SandboxServer(STATE_DIR, institutions_root(), config) as server:
         env = dict(os.environ)
         env["ALMA_API_URL"] = server.base_url
         keys = server.api_keys()
@@ -90,7 +99,8 @@ def serve(
         str,
         typer.Option(
             "--faults",
-            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800.",
+            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800; users "
+            "list quirks: short=0.02 (short pages), wrong_total=0.01, unknown_total=0.01.",
         ),
     ] = "",
     per_second_limit: Annotated[
@@ -99,20 +109,16 @@ def serve(
 ) -> None:
     """Serve the sandbox until Ctrl-C; prints its URL and the API keys it accepts."""
     from reconciler.errors import UsageError
-    from reconciler.sandbox import FaultConfig, serve_forever
+    from reconciler.sandbox import FaultConfig, SandboxConfig, serve_forever
 
     try:
         fault_config = FaultConfig.from_spec(faults)
     except ValueError as error:
         raise UsageError(f"--faults: {error}") from None
-    serve_forever(
-        state_dir,
-        institutions_root(),
-        port=port,
-        latency_ms=latency_ms,
-        faults=fault_config,
-        per_second_limit=per_second_limit,
+    config = SandboxConfig(
+        latency_ms=latency_ms, faults=fault_config, per_second_limit=per_second_limit
     )
+    serve_forever(state_dir, institutions_root(), config, port=port)
 
 
 @sandbox_app.command("reset")

@@ -49,10 +49,12 @@ def describe(change: Change) -> str:  # noqa: PLR0911 - one phrase per action
         case Action.PURGE_USERS:
             blocked = sum(count for _, count in change.blocked)
             kept = f"; {blocked:,} kept back" if blocked else ""
-            # Alma's lists do not say who has loans: apply re-reads each user before deleting
+            # Alma's list items carry no loans, requests or fees, so the count is every inactive
+            # or expired member; apply re-reads each one with them before deleting
             return (
-                f"purge {plural(change.users, 'inactive user')} from {code}{kept} "
-                "(each re-checked for loans, requests and fees first)"
+                f"purge {plural(change.users, 'inactive or expired user')} from {code}{kept} "
+                "(apply re-checks each with expand=loans,requests,fees and keeps any who has "
+                "loans, requests or fees)"
             )
         case Action.VERIFY_EMPTY:
             return f"verify {code} is empty (fresh census)"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.alma import AlmaClient, CallLedger
+from reconciler.alma.ratelimit import consortium_limiter
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
@@ -70,6 +71,8 @@ def read_institutions(
     each institution's users, instead of per-group counts and a census of the groups under review.
     """
 
+    shared = consortium_limiter(env)  # an optional cap across all institutions
+
     def read_one(state: InstitutionState) -> tuple[str, LiveState | str, dict[str, Any]]:
         slug = state.institution.slug
         ledger = CallLedger()
@@ -83,7 +86,9 @@ def read_institutions(
             census_everything=census_everything,
         )
         try:
-            with AlmaClient.for_institution(state.institution, env, ledger=ledger) as client:
+            with AlmaClient.for_institution(
+                state.institution, env, ledger=ledger, shared_limiter=shared
+            ) as client:
                 outcome: LiveState | str = read_live(client, state, options)
         except ReconcilerError as error:
             outcome = str(error)
@@ -119,12 +124,23 @@ def plan_institutions(
     return plan, result
 
 
+@dataclass(frozen=True)
+class AffectedUsers:
+    """Every user a plan moves or purges, and the groups whose list is not complete."""
+
+    users: tuple[AffectedUser, ...]
+    incomplete: tuple[tuple[str, str, str], ...] = ()  # (slug, code, why): counts only
+
+
 def collect_affected_users(
     plan: Plan, desired: DesiredState, env: Mapping[str, str], *, today: date
-) -> list[AffectedUser]:
-    """Every user the plan moves or purges, read afresh (opt-in: the result holds IDs)."""
+) -> AffectedUsers:
+    """Every user the plan moves or purges, read afresh by an exact census (opt-in: the result
+    holds IDs); a group whose census is not exact is named in `incomplete`."""
     by_slug = {s.institution.slug: s for s in desired.institutions}
+    shared = consortium_limiter(env)
     found: list[AffectedUser] = []
+    incomplete: list[tuple[str, str, str]] = []
     for institution_plan in plan.institutions:
         state = by_slug[institution_plan.slug]
         retired = {g.code: g for g in state.user_groups.retired}
@@ -137,9 +153,9 @@ def collect_affected_users(
         )
         if not groups:
             continue
-        with AlmaClient.for_institution(state.institution, env) as client:
+        with AlmaClient.for_institution(state.institution, env, shared_limiter=shared) as client:
             for code in groups:
-                found += affected_users(
+                users, census = affected_users(
                     client,
                     state.institution.slug,
                     code,
@@ -147,4 +163,7 @@ def collect_affected_users(
                     purge_inactive=retired[code].purge_inactive_users,
                     today=today,
                 )
-    return found
+                found += users
+                if not census.exact:
+                    incomplete.append((state.institution.slug, code, census.not_exact_because))
+    return AffectedUsers(tuple(found), tuple(incomplete))

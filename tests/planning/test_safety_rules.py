@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
+from types import MappingProxyType
 
 import pytest
 
@@ -86,6 +88,23 @@ def test_in_recent_patron_load() -> None:
     state = desired([U, GUEST], [RETIRE_15])
     assert violations(state, live(LIVE_15, {"15": 5}), recent) == [Rule.IN_RECENT_PATRON_LOAD]
     assert violations(state, live(LIVE_15, {"15": 5}), old) == []
+
+
+def test_group_assigned_by_hand_may_not_be_in_a_recent_load() -> None:
+    """A kept group marked in_patron_loads: false that a recent load carries trips the rule,
+    with the load's date and count; an old load, or no mark, does not."""
+    by_hand = KeptGroup("GUEST", "Guest borrower", in_patron_loads=False)
+    recent = PatronLoadHistory("demo", (load_file(date(2026, 11, 1), {"GUEST": 7}),))
+    old = PatronLoadHistory("demo", (load_file(date(2024, 1, 1), {"GUEST": 7}),))
+    assert violations(desired([U, by_hand]), live(ROWS), recent) == [Rule.IN_RECENT_PATRON_LOAD]
+    assert violations(desired([U, by_hand]), live(ROWS), old) == []
+    assert violations(desired([U, by_hand]), live(ROWS), None) == []
+    assert violations(desired([U, GUEST]), live(ROWS), recent) == []
+    changes = diff_institution(desired([U, by_hand]), live(ROWS))
+    context = safety.SafetyContext(desired([U, by_hand]), live(ROWS), recent, changes, 0, TODAY)
+    [found] = safety.check(context)
+    assert "2026-11-01 gives it 7 users" in found.message
+    assert "in_patron_loads: false" in found.way_out
 
 
 def test_history_missing_or_stale() -> None:
@@ -172,3 +191,23 @@ def test_every_violation_names_numbers_and_a_way_out() -> None:
     (found,) = safety.check(context)
     assert "25" in found.message
     assert "acknowledge_users_moved: 25" in found.way_out
+
+
+def test_census_not_exact() -> None:
+    """A retired group whose census is not exact blocks the plan, with the numbers."""
+    state = desired([U, GUEST], [RETIRE_15])
+    exact = live(LIVE_15, census={"15": breakdown(97)})
+    census = dataclasses.replace(
+        exact.census["15"],
+        exact=False,
+        not_exact_because="Alma reported 251 users but 248 distinct users were seen",
+    )
+    inexact = dataclasses.replace(exact, census=MappingProxyType({"15": census}))
+    assert Rule.CENSUS_NOT_EXACT not in violations(state, exact)
+    assert Rule.CENSUS_NOT_EXACT in violations(state, inexact)
+    changes = diff_institution(state, inexact)
+    context = safety.SafetyContext(state, inexact, FRESH, changes, 0, TODAY)
+    (found,) = safety.census_not_exact(context)
+    assert "251" in found.message
+    assert "97 members" in found.message
+    assert found.code == "15"

@@ -22,7 +22,8 @@ from reconciler.model.live import LiveGroup, RuleReference
 from reconciler.planning.plan import Plan, build_plan
 from reconciler.render import json_doc, markdown, text
 
-from ..planning.builders import breakdown, desired, institution, live
+from ..builders import institution
+from ..planning.builders import breakdown, desired, live
 
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = date(2026, 11, 29)

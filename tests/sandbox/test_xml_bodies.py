@@ -1,17 +1,21 @@
-"""Alma XML request bodies are accepted where Alma accepts them (users, code tables, jobs)."""
+"""Alma XML request bodies are accepted where Alma accepts them (users, code tables, jobs).
+
+Over HTTP: the in-process client only sends JSON, as the project's client does.
+"""
 
 from __future__ import annotations
 
 from reconciler.sandbox import SandboxServer
+from reconciler.sandbox.wizard import wizard_parameters
 
-from .conftest import Client
+from .conftest import HttpClient
 
 XML = {"Content-Type": "application/xml"}
 
 
-def test_put_user_as_xml(sandbox: SandboxServer) -> None:
+def test_put_user_as_xml(http_sandbox: SandboxServer) -> None:
     """A swap-all PUT written in Alma's user XML moves an INTERNAL user and keeps roles."""
-    client = Client(sandbox)
+    client = HttpClient(http_sandbox)
     users = client.get("/users", q="user_group~15", limit=100, expand="full").json()["user"]
     user = next(u for u in users if u["account_type"]["value"] == "INTERNAL")
     body = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -39,17 +43,17 @@ def test_put_user_as_xml(sandbox: SandboxServer) -> None:
     assert stored["user_role"] == user["user_role"]
 
 
-def test_run_job_with_xml_parameters(sandbox: SandboxServer) -> None:
+def test_run_job_with_xml_parameters(http_sandbox: SandboxServer) -> None:
     """The job parameters can be posted as `<job><parameters><parameter>` XML."""
-    client = Client(sandbox)
+    client = HttpClient(http_sandbox)
     set_id = client.post(
         "/conf/sets", {"name": "x", "type": {"value": "ITEMIZED"}, "content": {"value": "USER"}}
     ).json()["id"]
-    body = f"""<job><parameters>
-      <parameter><name>set_id</name><value>{set_id}</value></parameter>
-      <parameter><name>UPDATE_User_Information_UserGroup_Active</name><value>true</value></parameter>
-      <parameter><name>UPDATE_User_Information_UserGroup_Value</name><value>GR</value></parameter>
-    </parameters></job>"""
+    rows = "".join(
+        f"<parameter><name>{name}</name><value>{value}</value></parameter>"
+        for name, value in wizard_parameters(set_id, "GR").items()
+    )
+    body = f"<job><parameters>{rows}</parameters></job>"
     response = client.session.post(
         f"{client.base}/conf/jobs/M148", params={"op": "run"}, data=body, headers=XML, timeout=5
     )
@@ -57,9 +61,9 @@ def test_run_job_with_xml_parameters(sandbox: SandboxServer) -> None:
     assert "/instances/" in response.json()["additional_info"]["link"]
 
 
-def test_broken_xml_is_401676(sandbox: SandboxServer) -> None:
+def test_broken_xml_is_401676(http_sandbox: SandboxServer) -> None:
     """An unreadable XML body is refused like Alma does."""
-    client = Client(sandbox)
+    client = HttpClient(http_sandbox)
     response = client.session.put(
         f"{client.base}/conf/code-tables/UserGroups", data="<rows>", headers=XML, timeout=5
     )
