@@ -1,9 +1,9 @@
 """One error tree for the whole tool.
 
 Every failure a user can meet is a `ReconcilerError`; the CLI maps the tree to a one-line
-message and an exit code in one place. Transport libraries' exceptions (requests, yaml,
-jsonschema) never escape the module that uses them: they are wrapped here, with the cause
-chained, so callers depend on our names only.
+message, and `reconciler.runs.outcomes` maps it to an exit code, each in one place.
+Transport libraries' exceptions (requests, yaml, jsonschema) never escape the module that
+uses them: they are wrapped here, with the cause chained, so callers depend on our names only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from reconciler.model import Problem
 
 class ReconcilerError(Exception):
     """Base of every error the tool reports to a user."""
-
-    exit_code = 1
 
 
 class ConfigError(ReconcilerError):
@@ -161,13 +159,22 @@ class PatronLoadFileError(ReconcilerError):
 
 
 class UnsafePlanError(ReconcilerError):
-    """The plan breaks a safety rule; apply refuses it."""
+    """The plan breaks a safety rule; apply refuses it (exit 3)."""
 
-    exit_code = 3
+
+class PlanFileError(ReconcilerError):
+    """A saved plan is damaged or was edited (unreadable, bad checksum, malformed): investigate.
+
+    Never a reason to plan again and carry on: a plan that changed after review is a finding.
+    """
 
 
 class StalePlanError(ReconcilerError):
-    """A saved plan no longer matches the desired state or live Alma it was made from."""
+    """A saved plan no longer matches what it was made from: plan again.
+
+    Alma or the YAML changed since planning (fingerprints, desired-state hash), or the plan
+    was made by another version of alma-groups (format version).
+    """
 
 
 class BulkMoveError(ReconcilerError):

@@ -1,31 +1,35 @@
 """Plans as versioned JSON documents: what `plan --out` saves and `apply` reads back.
 
-The document carries a checksum over its canonical form, so a plan edited by hand, truncated
-in transit or produced by another version of the tool is refused instead of half-applied.
-Loading rebuilds the same frozen dataclasses the planner made.
+The document carries a checksum over its canonical form, so a plan edited by hand or
+truncated in transit is refused (`PlanFileError`: investigate) instead of half-applied; a
+plan of another format version is refused as stale (`StalePlanError`: plan again).
+
+Design decisions:
+- The document is the model's own dataclasses through the generic codec
+  (`reconciler.model.codec`), plus what a reader of the file wants without our code: a
+  summary, each institution's users moved and purged, and each change's `key` (its identity,
+  as a journal records it). Those derived values are checked on load by writing the loaded
+  plan again and comparing, so a document can never say one thing and mean another.
+- This module imports only the model, the errors and the file helpers, never the planner:
+  loading a plan does not import deepdiff or the safety rules.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.errors import StalePlanError
-from reconciler.model import NOWHERE, SourceLocation
-from reconciler.model.changes import (
-    Action,
-    Change,
-    FieldChange,
-    InstitutionPlan,
-    Rule,
-    Violation,
-)
-from reconciler.model.live import UserBreakdown
-from reconciler.planning.plan import PLAN_FORMAT_VERSION, Plan
+from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.files import atomic_write
+from reconciler.model.codec import from_data, to_data
+from reconciler.model.plan import PLAN_FORMAT_VERSION, InstitutionPlan, Plan
+
+# written for readers of the file, recomputed from the plan when it is loaded
+_DERIVED_INSTITUTION_KEYS = ("users_moved", "users_purged")
+_DERIVED_CHANGE_KEYS = ("key",)
 
 
 def to_document(plan: Plan) -> dict[str, Any]:
@@ -50,6 +54,15 @@ def to_document(plan: Plan) -> dict[str, Any]:
     return body
 
 
+def _institution(plan: InstitutionPlan) -> dict[str, Any]:
+    document: dict[str, Any] = to_data(plan)
+    document["users_moved"] = plan.users_moved
+    document["users_purged"] = plan.users_purged
+    for change, data in zip(plan.changes, document["changes"], strict=True):
+        data["key"] = str(change.key(plan.slug))
+    return document
+
+
 def checksum(body: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of everything but the checksum itself."""
     canonical = {key: value for key, value in body.items() if key != "checksum"}
@@ -57,53 +70,14 @@ def checksum(body: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _institution(plan: InstitutionPlan) -> dict[str, Any]:
-    return {
-        "slug": plan.slug,
-        "live_fingerprint": plan.live_fingerprint,
-        "users_total": plan.users_total,
-        "daily_calls_left": plan.daily_calls_left,
-        "api_calls": plan.api_calls,
-        "users_moved": plan.users_moved,
-        "users_purged": plan.users_purged,
-        "changes": [_change(c) for c in plan.changes],
-        "violations": [_violation(v) for v in plan.violations],
-    }
-
-
-def _change(change: Change) -> dict[str, Any]:
-    return {
-        "action": change.action.value,
-        "code": change.code,
-        "why": change.why,
-        "fields": [asdict(f) for f in change.fields],
-        "target": change.target,
-        "users": change.users,
-        "breakdown": asdict(change.breakdown) if change.breakdown else None,
-        "member_fingerprint": change.member_fingerprint,
-        "blocked": [{"reason": reason, "users": count} for reason, count in change.blocked],
-        "record_types": list(change.record_types),
-        "location": _location(change.location),
-    }
-
-
-def _violation(violation: Violation) -> dict[str, Any]:
-    return {
-        "rule": violation.rule.value,
-        "code": violation.code,
-        "message": violation.message,
-        "way_out": violation.way_out,
-        "location": _location(violation.location),
-    }
-
-
-def _location(location: SourceLocation) -> str | None:
-    return None if location == NOWHERE else str(location)
+def render(plan: Plan) -> str:
+    """The saved-plan file's text: the document as sorted, indented JSON."""
+    return json.dumps(to_document(plan), indent=2, sort_keys=True) + "\n"
 
 
 def save(plan: Plan, path: Path) -> None:
-    text = json.dumps(to_document(plan), indent=2, sort_keys=True) + "\n"
-    path.write_text(text, encoding="utf-8")
+    """Write the plan atomically: a reader never sees half a plan."""
+    atomic_write(path, render(plan))
 
 
 def load(path: Path) -> Plan:
@@ -111,9 +85,9 @@ def load(path: Path) -> Plan:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise StalePlanError(f"{path}: not a readable plan file ({error})") from error
+        raise PlanFileError(f"{path}: not a readable plan file ({error})") from error
     if not isinstance(document, dict):
-        raise StalePlanError(f"{path}: not a plan file")
+        raise PlanFileError(f"{path}: not a plan file (the JSON is not an object)")
     version = document.get("format_version")
     if version != PLAN_FORMAT_VERSION:
         raise StalePlanError(
@@ -121,61 +95,35 @@ def load(path: Path) -> Plan:
             "make the plan again"
         )
     if document.get("checksum") != checksum(document):
-        raise StalePlanError(f"{path}: checksum does not match; the plan was changed after saving")
+        raise PlanFileError(f"{path}: checksum does not match; the plan was changed after saving")
     try:
-        return from_document(document)
-    except (KeyError, TypeError, ValueError) as error:
-        raise StalePlanError(f"{path}: malformed plan ({error!r})") from error
+        plan = from_document(document)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:  # DecodeError too
+        raise PlanFileError(f"{path}: malformed plan ({error!r})") from error
+    if _comparable(to_document(plan)) != _comparable(document):
+        raise PlanFileError(f"{path}: its summary or keys do not match its changes")
+    return plan
 
 
 def from_document(document: dict[str, Any]) -> Plan:
-    return Plan(
-        institutions=tuple(_read_institution(i) for i in document["institutions"]),
-        commit=document["commit"],
-        desired_hash=document["desired_hash"],
-    )
+    """The plan a document describes (its derived values are not read, only checked)."""
+    institutions = [
+        {
+            **{k: v for k, v in data.items() if k not in _DERIVED_INSTITUTION_KEYS},
+            "changes": [
+                {k: v for k, v in change.items() if k not in _DERIVED_CHANGE_KEYS}
+                for change in data["changes"]
+            ],
+        }
+        for data in document["institutions"]
+    ]
+    body = {
+        "institutions": institutions,
+        "commit": document["commit"],
+        "desired_hash": document["desired_hash"],
+    }
+    return from_data(Plan, body)
 
 
-def _read_institution(data: dict[str, Any]) -> InstitutionPlan:
-    return InstitutionPlan(
-        slug=data["slug"],
-        changes=tuple(_read_change(c) for c in data["changes"]),
-        violations=tuple(_read_violation(v) for v in data["violations"]),
-        api_calls=data["api_calls"],
-        live_fingerprint=data["live_fingerprint"],
-        users_total=data["users_total"],
-        daily_calls_left=data["daily_calls_left"],
-    )
-
-
-def _read_change(data: dict[str, Any]) -> Change:
-    return Change(
-        action=Action(data["action"]),
-        code=data["code"],
-        why=data["why"],
-        fields=tuple(FieldChange(**f) for f in data["fields"]),
-        target=data["target"],
-        users=data["users"],
-        breakdown=UserBreakdown(**data["breakdown"]) if data["breakdown"] else None,
-        member_fingerprint=data["member_fingerprint"],
-        blocked=tuple((b["reason"], b["users"]) for b in data["blocked"]),
-        record_types=tuple(data["record_types"]),
-        location=_read_location(data["location"]),
-    )
-
-
-def _read_violation(data: dict[str, Any]) -> Violation:
-    return Violation(
-        rule=Rule(data["rule"]),
-        code=data["code"],
-        message=data["message"],
-        way_out=data["way_out"],
-        location=_read_location(data["location"]),
-    )
-
-
-def _read_location(text: str | None) -> SourceLocation:
-    if not text:
-        return NOWHERE
-    file, line, column = text.rsplit(":", 2)
-    return SourceLocation(file, int(line), int(column))
+def _comparable(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in ("generated_by", "checksum")}

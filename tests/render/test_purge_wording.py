@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from reconciler.model.changes import Action, Change
+from reconciler.model.changes import PurgeUsers
 from reconciler.reading.tally import GroupTally
 from reconciler.render.symbols import describe
 
@@ -22,6 +22,6 @@ def test_an_active_but_expired_user_is_a_purge_candidate() -> None:
 
 def test_the_purge_line_says_inactive_or_expired_and_that_apply_rechecks() -> None:
     """The line names both kinds and the per-user check apply makes before deleting."""
-    line = describe(Change(Action.PURGE_USERS, "69", "retired", users=5))
+    line = describe(PurgeUsers("69", "retired", users=5))
     assert line.startswith('purge 5 inactive or expired users from "69"')
     assert "expand=loans,requests,fees" in line
