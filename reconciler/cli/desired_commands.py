@@ -68,7 +68,7 @@ def codeowners(
                 "and commit it",
                 err=True,
             )
-            raise typer.Exit(EXIT_ERROR)
+            raise typer.Exit(exit_code([InstitutionOutcome.FAILED]))
         typer.echo(f"{check} is up to date")
     elif write is None:
         typer.echo(text, nl=False)

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from reconciler.model.changes import Action, Rule
+from reconciler.model.changes import Action
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
+from reconciler.model.plan import Rule
 
 USER_ACTIONS = frozenset({Action.MOVE_USERS, Action.PURGE_USERS, Action.VERIFY_EMPTY})
 
@@ -130,8 +131,10 @@ def _users_back(difference: Difference, facts: DriftFacts, run: AppliedRun | Non
         return _item(difference, Cause.PATRON_LOAD, evidence)
     sis = facts.live.last_sis_run
     covered = facts.history.newest_file_date() if facts.history else None
-    if sis is not None and (applied is None or sis > applied) and (
-        covered is None or covered < sis.date()
+    if (
+        sis is not None
+        and (applied is None or sis > applied)
+        and (covered is None or covered < sis.date())
     ):
         evidence = (
             f"an SIS load ran {sis:%Y-%m-%d %H:%M}, after the last apply; its files are not "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from reconciler.model.changes import Action, Rule
+from reconciler.model.changes import Action
 from reconciler.model.history import PatronLoadFile, PatronLoadHistory
 from reconciler.model.live import LiveGroup, LiveState
+from reconciler.model.plan import Rule
 from reconciler.planning.drift import (
     AppliedRun,
     Cause,
