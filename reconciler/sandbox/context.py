@@ -24,6 +24,7 @@ class Ctx:
     inst_name: str
     base_url: str
     jobs: JobRunner
+    strict_user_put: bool = True  # refuse a user PUT that changes more than user_group
 
     def link(self, path: str) -> str:
         return f"{self.base_url}{API_PREFIX}{path}"

@@ -91,6 +91,7 @@ class SandboxServer:
         read_only: frozenset[str] = frozenset(),
         ip_blocked: frozenset[str] = frozenset(),
         single_item_lists_as_objects: bool = False,
+        strict_user_put: bool = True,
         scale: float = DEFAULT_SCALE,
         seed: int = 1,
     ) -> None:
@@ -108,6 +109,7 @@ class SandboxServer:
             read_only=read_only,
             ip_blocked=ip_blocked,
             single_item_lists_as_objects=single_item_lists_as_objects,
+            strict_user_put=strict_user_put,
         )
         self._store: Store | None = None
         self._app: SandboxApp | None = None

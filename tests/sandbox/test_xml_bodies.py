@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reconciler.sandbox import SandboxServer
 
 from .conftest import Client
@@ -9,9 +11,9 @@ from .conftest import Client
 XML = {"Content-Type": "application/xml"}
 
 
-def test_put_user_as_xml(sandbox: SandboxServer) -> None:
+def test_put_user_as_xml(make_sandbox: Callable[..., SandboxServer]) -> None:
     """A swap-all PUT written in Alma's user XML moves an INTERNAL user and keeps roles."""
-    client = Client(sandbox)
+    client = Client(make_sandbox(strict_user_put=False))  # a partial body: raw swap-all
     users = client.get("/users", q="user_group~15", limit=100, expand="full").json()["user"]
     user = next(u for u in users if u["account_type"]["value"] == "INTERNAL")
     body = f"""<?xml version="1.0" encoding="UTF-8"?>
