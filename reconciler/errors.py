@@ -134,3 +134,17 @@ class StalePlanError(ReconcilerError):
 
 class JournalError(ReconcilerError):
     """An apply journal is unreadable or belongs to another plan."""
+
+
+class ApplyRefusedError(ReconcilerError):
+    """apply will not start: the plan is unsafe, edited, stale, too old or over budget."""
+
+    exit_code = 3
+
+
+class LockHeldError(ApplyRefusedError):
+    """Another apply holds the institution's lock (in Alma); names its owner and expiry."""
+
+
+class TableWriteError(ReconcilerError):
+    """Alma refused a code- or mapping-table write; names the table, the row and Alma's code."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from reconciler.apply import strategies
 from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.changes import Action, Change, InstitutionPlan, Violation
 from reconciler.model.history import PatronLoadHistory
@@ -21,13 +21,6 @@ from reconciler.planning import safety
 from reconciler.planning.diff import diff_institution
 
 PLAN_FORMAT_VERSION = 1
-
-# Above this many users a move goes through an itemized set and the Update/Notify Users job
-# (a few dozen calls) instead of one GET and one PUT per user.
-BULK_MOVE_THRESHOLD = 500
-SET_MEMBERS_PER_CALL = 1000
-JOB_POLLS = 12  # a job instance is polled about this often while it runs
-CENSUS_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -51,33 +44,37 @@ class Plan:
         return sum(p.api_calls for p in self.institutions)
 
 
-def estimate_api_calls(changes: Sequence[Change]) -> int:
-    """About how many calls apply will make (reads, writes, censuses and job polls)."""
+def estimate_api_calls(
+    changes: Sequence[Change],
+    *,
+    bulk_threshold: int = strategies.DEFAULT_BULK_THRESHOLD,
+    has_job_template: bool = False,
+) -> int:
+    """The calls apply will make, from the cost functions of apply's own steps.
+
+    Without a job template an institution's moves all go per user, whatever their size.
+    """
     actions = {change.action for change in changes}
-    calls = 0
     table_phases = (
         {Action.CREATE_GROUP, Action.ENABLE_GROUP, Action.UPDATE_GROUP},
         {Action.ADD_MAPPING},
         {Action.REMOVE_MAPPING},
         {Action.DISABLE_GROUP, Action.DELETE_GROUP},
     )
-    calls += sum(2 for phase in table_phases if actions & phase)  # GET then PUT of the table
+    if not changes:
+        return 0
+    calls = 1  # the first read, which also tells apply how many calls are left today
+    calls += sum(strategies.TABLE_WRITE_CALLS for phase in table_phases if actions & phase)
     for change in changes:
         if change.action is Action.MOVE_USERS:
-            calls += move_calls(change.users)
+            calls += strategies.move_cost(
+                change.users, bulk_threshold=bulk_threshold, has_template=has_job_template
+            )
         elif change.action is Action.PURGE_USERS:
-            calls += 2 * change.users  # re-read each user, then DELETE
+            calls += strategies.purge_cost(change.users)
         elif change.action is Action.VERIFY_EMPTY:
-            calls += 2  # a count, then one census page that should be empty
+            calls += strategies.verify_cost()
     return calls
-
-
-def move_calls(users: int) -> int:
-    if users <= BULK_MOVE_THRESHOLD:
-        return 2 * users  # GET the full record, PUT it back with override=user_group
-    set_calls = 2 + math.ceil(users / SET_MEMBERS_PER_CALL)  # create, add members, delete
-    census = math.ceil(users / CENSUS_PAGE) + 1  # find the members, then the residue
-    return set_calls + 1 + JOB_POLLS + census
 
 
 def live_fingerprint(live: LiveState) -> str:

@@ -1,0 +1,125 @@
+"""Move strategies, each with its cost beside its run, and the cost of every other apply step.
+
+Design decision: the plan's API-call estimate is computed from these functions (planning
+imports them), so the number a reviewer sees and the calls apply makes cannot drift apart.
+
+- per-user: GET the full record and PUT it back with only `user_group` changed, two calls a
+  user, run concurrently under the institution's token bucket. Below `bulk_threshold` users in
+  one group, and whenever the institution has no job template, this is the strategy.
+- bulk: an itemized set and the Update/Notify Users job (`reconciler.apply.bulk_move`), then a
+  fresh census and a per-user mop-up of the residue; chosen at or above `bulk_threshold` users
+  when the institution has a job template.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.alma import MAX_SET_MEMBERS_PER_CALL, AlmaClient
+from reconciler.apply.journal import Journal
+from reconciler.apply.members import census_calls
+from reconciler.apply.moves import DONE, FAILED, UserOutcome, move_user
+from reconciler.errors import AlmaDailyLimitError
+
+DEFAULT_BULK_THRESHOLD = 1000
+PER_USER_CALLS = 2  # GET, PUT
+PURGE_CALLS = 2  # GET with expand=loans,requests,fees, DELETE
+TABLE_WRITE_CALLS = 2  # GET the whole table, PUT it back
+BULK_FIXED_CALLS = 5  # job lookup, create set, run job, read counters, delete set
+
+Progress = Callable[[int], None]  # called with the number of users just finished
+
+
+@dataclass
+class MoveTally:
+    """Outcomes of a batch of user operations (mutable while the batch runs)."""
+
+    done: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    failed: list[UserOutcome] = field(default_factory=list)
+    stopped: AlmaDailyLimitError | None = None  # Alma's daily limit ended the batch early
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, outcome: UserOutcome) -> None:
+        with self._lock:
+            if outcome.status == DONE:
+                self.done += 1
+            elif outcome.status == FAILED:
+                self.failed.append(outcome)
+            else:
+                self.skipped[outcome.why] = self.skipped.get(outcome.why, 0) + 1
+
+
+def per_user_cost(users: int) -> int:
+    return PER_USER_CALLS * users
+
+
+def bulk_cost(users: int) -> int:
+    """Set, chunks of members, job run and clean-up, then the census that finds the residue."""
+    return BULK_FIXED_CALLS + math.ceil(users / MAX_SET_MEMBERS_PER_CALL) + census_calls(0)
+
+
+def purge_cost(users: int) -> int:
+    return PURGE_CALLS * users
+
+
+def members_cost(users: int) -> int:
+    """Reading the members before moving them (the census apply acts on)."""
+    return census_calls(users)
+
+
+def verify_cost() -> int:
+    """The fresh census of a group that should be empty: one short page."""
+    return census_calls(0)
+
+
+def uses_bulk(users: int, *, bulk_threshold: int, has_template: bool) -> bool:
+    return has_template and users >= bulk_threshold
+
+
+def move_cost(users: int, *, bulk_threshold: int, has_template: bool) -> int:
+    """Calls to move `users` out of one group, by the strategy apply will choose."""
+    if uses_bulk(users, bulk_threshold=bulk_threshold, has_template=has_template):
+        return members_cost(users) + bulk_cost(users)
+    return members_cost(users) + per_user_cost(users)
+
+
+class PerUserMove:
+    """GET → change user_group → PUT, concurrently under the institution's rate limit."""
+
+    name = "per-user"
+
+    @staticmethod
+    def cost(users: int) -> int:
+        return per_user_cost(users)
+
+    def run(
+        self,
+        client: AlmaClient,
+        journal: Journal,
+        member_ids: Sequence[str],
+        *,
+        source: str,
+        target: str,
+        progress: Progress | None = None,
+    ) -> MoveTally:
+        """Move each member still in `source`; a daily-limit stop leaves the rest untouched."""
+        tally = MoveTally()
+        stop = threading.Event()
+
+        def one(user_id: str) -> None:
+            if stop.is_set():
+                return
+            try:
+                tally.add(move_user(client, journal, user_id, source=source, target=target))
+            except AlmaDailyLimitError as error:
+                stop.set()
+                tally.stopped = error
+            if progress is not None:
+                progress(1)
+
+        client.map_concurrently(one, member_ids)
+        return tally
