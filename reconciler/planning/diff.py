@@ -14,7 +14,21 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.model import InstitutionState, KeptGroup, RetiredGroup
-from reconciler.model.changes import Action, Change, FieldChange
+from reconciler.model.changes import (
+    AddMapping,
+    Change,
+    CreateGroup,
+    DeleteGroup,
+    DisableGroup,
+    EnableGroup,
+    FieldChange,
+    MoveUsers,
+    PurgeUsers,
+    RemoveMapping,
+    UpdateGroup,
+    VerifyEmpty,
+    change_order,
+)
 from reconciler.model.live import LiveState, UserBreakdown
 
 DEFAULT_RECORD_TYPES = ("PUBLIC",)
@@ -62,7 +76,7 @@ def diff_institution(state: InstitutionState, live: LiveState) -> tuple[Change, 
     changes = [*_kept_group_changes(state, live)]
     for retired in state.user_groups.retired:
         changes.extend(_retirement(retired, state, live))
-    return tuple(sorted(changes, key=Change.sort_key))
+    return tuple(sorted(changes, key=change_order))
 
 
 def _kept_group_changes(state: InstitutionState, live: LiveState) -> Iterator[Change]:
@@ -81,38 +95,28 @@ def _kept_group_changes(state: InstitutionState, live: LiveState) -> Iterator[Ch
         field_changes.setdefault(code, []).append(FieldChange(name, item.t1, item.t2))
     for code, fields in field_changes.items():
         group = by_code[code]
-        enabling = [f for f in fields if f.name == "enabled"]
         others = tuple(sorted((f for f in fields if f.name != "enabled"), key=lambda f: f.name))
-        if enabling:
-            yield Change(
-                Action.ENABLE_GROUP,
-                code,
-                "kept in user-groups.yaml but disabled in Alma",
-                fields=tuple(enabling),
-                location=group.location,
+        if any(f.name == "enabled" for f in fields):  # only ever False -> True for a kept group
+            yield EnableGroup(
+                code, "kept in user-groups.yaml but disabled in Alma", location=group.location
             )
         if others:
-            yield Change(
-                Action.UPDATE_GROUP,
-                code,
-                "user-groups.yaml differs from Alma",
-                fields=others,
-                location=group.location,
+            yield UpdateGroup(
+                code, "user-groups.yaml differs from Alma", others, location=group.location
             )
 
 
 def _creation(
     group: KeptGroup, row: dict[str, Any], state: InstitutionState, live: LiveState
 ) -> Iterator[Change]:
-    yield Change(
-        Action.CREATE_GROUP,
+    yield CreateGroup(
         group.code,
         "new in user-groups.yaml",
-        fields=tuple(FieldChange(name, None, row[name]) for name in sorted(row)),
+        description=row["description"],
+        default=row["default"],
         location=group.location,
     )
-    yield Change(
-        Action.ADD_MAPPING,
+    yield AddMapping(
         group.code,
         "a new group needs record-type mapping rows before users can be given it",
         record_types=_record_types_for_new_group(state, live),
@@ -142,8 +146,7 @@ def _retirement(
     movers = users - purgeable
     why = f"retired: {retired.reason}"
     if purgeable:
-        yield Change(
-            Action.PURGE_USERS,
+        yield PurgeUsers(
             retired.code,
             why,
             users=purgeable,
@@ -153,8 +156,7 @@ def _retirement(
             location=retired.location,
         )
     if movers and retired.move_users_to:
-        yield Change(
-            Action.MOVE_USERS,
+        yield MoveUsers(
             retired.code,
             why,
             target=retired.move_users_to,
@@ -166,28 +168,21 @@ def _retirement(
     delete = retired.delete_row and not row.enabled and users == 0
     if users or row.enabled or delete:
         # a fresh census must read zero before the row is touched; apply runs it again
-        yield Change(Action.VERIFY_EMPTY, retired.code, why, users=0, location=retired.location)
+        yield VerifyEmpty(retired.code, why, location=retired.location)
     record_types = live.record_types_of(retired.code)
     if record_types:
-        yield Change(
-            Action.REMOVE_MAPPING,
+        yield RemoveMapping(
             retired.code,
             why,
             record_types=record_types,
             location=retired.location,
         )
     if row.enabled:
-        yield Change(
-            Action.DISABLE_GROUP,
-            retired.code,
-            why,
-            fields=(FieldChange("enabled", True, False),),
-            location=retired.location,
-        )
+        yield DisableGroup(retired.code, why, location=retired.location)
     elif delete:
         # phase 2: a deleted row cannot be restored by API, so only a row that an earlier
         # apply already disabled and that is still empty is deleted
-        yield Change(Action.DELETE_GROUP, retired.code, why, location=retired.location)
+        yield DeleteGroup(retired.code, why, location=retired.location)
 
 
 def _blocked(breakdown: UserBreakdown | None) -> tuple[tuple[str, int], ...]:

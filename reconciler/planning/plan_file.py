@@ -11,17 +11,27 @@ import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from reconciler import __version__
 from reconciler.errors import StalePlanError
 from reconciler.model import NOWHERE, SourceLocation
 from reconciler.model.changes import (
     Action,
+    AddMapping,
     Change,
+    CreateGroup,
+    DeleteGroup,
+    DisableGroup,
+    EnableGroup,
     FieldChange,
     InstitutionPlan,
+    MoveUsers,
+    PurgeUsers,
+    RemoveMapping,
     Rule,
+    UpdateGroup,
+    VerifyEmpty,
     Violation,
 )
 from reconciler.model.live import UserBreakdown
@@ -72,18 +82,54 @@ def _institution(plan: InstitutionPlan) -> dict[str, Any]:
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return {
+    """Format 1 gives every change every field; those an action does not have are empty."""
+    document: dict[str, Any] = {
         "action": change.action.value,
         "code": change.code,
         "why": change.why,
-        "fields": [asdict(f) for f in change.fields],
-        "target": change.target,
+        "fields": [],
+        "target": None,
+        "users": 0,
+        "breakdown": None,
+        "member_fingerprint": None,
+        "blocked": [],
+        "record_types": [],
+        "location": _location(change.location),
+    }
+    match change:
+        case CreateGroup():
+            row: dict[str, str | bool] = {
+                "default": change.default,
+                "description": change.description,
+                "enabled": True,
+            }
+            document["fields"] = [asdict(FieldChange(k, None, row[k])) for k in sorted(row)]
+        case EnableGroup():
+            document["fields"] = [asdict(FieldChange("enabled", False, True))]
+        case UpdateGroup():
+            document["fields"] = [asdict(f) for f in change.fields]
+        case AddMapping() | RemoveMapping():
+            document["record_types"] = list(change.record_types)
+        case MoveUsers():
+            document["target"] = change.target
+            document.update(_people(change))
+        case PurgeUsers():
+            document.update(_people(change))
+            document["blocked"] = [{"reason": r, "users": n} for r, n in change.blocked]
+        case DisableGroup():
+            document["fields"] = [asdict(FieldChange("enabled", True, False))]
+        case VerifyEmpty() | DeleteGroup():
+            pass
+        case _:
+            assert_never(change)
+    return document
+
+
+def _people(change: MoveUsers | PurgeUsers) -> dict[str, Any]:
+    return {
         "users": change.users,
         "breakdown": asdict(change.breakdown) if change.breakdown else None,
         "member_fingerprint": change.member_fingerprint,
-        "blocked": [{"reason": reason, "users": count} for reason, count in change.blocked],
-        "record_types": list(change.record_types),
-        "location": _location(change.location),
     }
 
 
@@ -148,20 +194,58 @@ def _read_institution(data: dict[str, Any]) -> InstitutionPlan:
     )
 
 
-def _read_change(data: dict[str, Any]) -> Change:
-    return Change(
-        action=Action(data["action"]),
-        code=data["code"],
-        why=data["why"],
-        fields=tuple(FieldChange(**f) for f in data["fields"]),
-        target=data["target"],
-        users=data["users"],
-        breakdown=UserBreakdown(**data["breakdown"]) if data["breakdown"] else None,
-        member_fingerprint=data["member_fingerprint"],
-        blocked=tuple((b["reason"], b["users"]) for b in data["blocked"]),
-        record_types=tuple(data["record_types"]),
-        location=_read_location(data["location"]),
-    )
+def _read_change(data: dict[str, Any]) -> Change:  # noqa: PLR0911 - one per action
+    action = Action(data["action"])
+    code, why = data["code"], data["why"]
+    location = _read_location(data["location"])
+    fields = {f["name"]: f["after"] for f in data["fields"]}
+    breakdown = UserBreakdown(**data["breakdown"]) if data["breakdown"] else None
+    match action:
+        case Action.CREATE_GROUP:
+            return CreateGroup(
+                code,
+                why,
+                description=str(fields["description"]),
+                default=bool(fields["default"]),
+                location=location,
+            )
+        case Action.ENABLE_GROUP:
+            return EnableGroup(code, why, location=location)
+        case Action.UPDATE_GROUP:
+            changed = tuple(FieldChange(**f) for f in data["fields"])
+            return UpdateGroup(code, why, changed, location=location)
+        case Action.ADD_MAPPING:
+            return AddMapping(code, why, tuple(data["record_types"]), location=location)
+        case Action.MOVE_USERS:
+            return MoveUsers(
+                code,
+                why,
+                target=data["target"],
+                users=data["users"],
+                breakdown=breakdown,
+                member_fingerprint=data["member_fingerprint"],
+                location=location,
+            )
+        case Action.PURGE_USERS:
+            return PurgeUsers(
+                code,
+                why,
+                users=data["users"],
+                breakdown=breakdown,
+                member_fingerprint=data["member_fingerprint"],
+                blocked=tuple((b["reason"], b["users"]) for b in data["blocked"]),
+                location=location,
+            )
+        case Action.VERIFY_EMPTY:
+            return VerifyEmpty(code, why, location=location)
+        case Action.REMOVE_MAPPING:
+            return RemoveMapping(code, why, tuple(data["record_types"]), location=location)
+        case Action.DISABLE_GROUP:
+            return DisableGroup(code, why, location=location)
+        case Action.DELETE_GROUP:
+            return DeleteGroup(code, why, location=location)
+        case _:
+            assert_never(action)
 
 
 def _read_violation(data: dict[str, Any]) -> Violation:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reconciler.model import InstitutionState, SourceLocation
-from reconciler.model.changes import Action, Change, Rule, Violation
+from reconciler.model.changes import Change, MoveUsers, PurgeUsers, Rule, Violation
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
 from reconciler.patron_loads.staleness import Staleness, is_stale
@@ -67,9 +67,7 @@ def users_without_target(context: SafetyContext) -> list[Violation]:
             continue
         users = context.live.users_in(retired.code)
         purged = sum(
-            c.users
-            for c in context.changes
-            if c.code == retired.code and c.action is Action.PURGE_USERS
+            c.users for c in context.changes if isinstance(c, PurgeUsers) and c.code == retired.code
         )
         left = users - purged
         if left > 0:
@@ -200,7 +198,7 @@ def protected_or_default(context: SafetyContext) -> list[Violation]:
 def users_moved_threshold(context: SafetyContext) -> list[Violation]:
     """Large moves need an acknowledgement equal to the count the reviewer saw."""
     policy = context.state.institution.safety
-    moves = [c for c in context.changes if c.action is Action.MOVE_USERS]
+    moves = [c for c in context.changes if isinstance(c, MoveUsers)]
     moved = sum(c.users for c in moves)
     total = max(context.live.total_users, 1)
     percent = 100.0 * moved / total

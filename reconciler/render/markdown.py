@@ -7,9 +7,9 @@ in one comment is split into several, each below GitHub's size limit and each ma
 
 from __future__ import annotations
 
-from reconciler.model.changes import Action, InstitutionPlan
+from reconciler.model.changes import InstitutionPlan
 from reconciler.planning.plan import Plan
-from reconciler.render.symbols import SYMBOL, blocked_line, breakdown_line, describe, plural
+from reconciler.render.symbols import SYMBOL, describe, details, plural
 from reconciler.render.text import overall_summary
 
 MARKER = "<!-- alma-groups:plan -->"
@@ -62,10 +62,8 @@ def _section(p: InstitutionPlan) -> str:
             symbol = {"→": "!", "?": "#"}.get(SYMBOL[change.action], SYMBOL[change.action])
             # a description holding three backticks would close the code block early
             lines.append(f"{symbol} {describe(change)}".replace("`" * 3, "ʼʼʼ"))
-            if change.action in (Action.MOVE_USERS, Action.PURGE_USERS):
-                for extra in (breakdown_line(change.breakdown), blocked_line(change)):
-                    if extra:
-                        lines.append(f"#   {extra}")
+            for extra in details(change):
+                lines.append(f"#   {extra}")
             if (change.code, change.why) not in said_why:
                 said_why.add((change.code, change.why))
                 lines.append(f"#   why: {change.why}")

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from reconciler.model.changes import Action, Change
+from typing import assert_never
+
+from reconciler.model.changes import (
+    Action,
+    AddMapping,
+    Change,
+    CreateGroup,
+    DeleteGroup,
+    DisableGroup,
+    EnableGroup,
+    MoveUsers,
+    PurgeUsers,
+    RemoveMapping,
+    UpdateGroup,
+    VerifyEmpty,
+)
 from reconciler.model.live import UserBreakdown
 
 SYMBOL = {
@@ -32,21 +47,20 @@ def _value(value: object) -> str:
 def describe(change: Change) -> str:  # noqa: PLR0911 - one phrase per action
     """One line saying what the change does, before → after, with counts."""
     code = f'"{change.code}"'
-    match change.action:
-        case Action.CREATE_GROUP:
-            fields = {f.name: f.after for f in change.fields}
-            default = ", default" if fields.get("default") else ""
-            return f"create group {code} ({fields.get('description')}{default})"
-        case Action.ENABLE_GROUP:
+    match change:
+        case CreateGroup():
+            default = ", default" if change.default else ""
+            return f"create group {code} ({change.description}{default})"
+        case EnableGroup():
             return f"enable group {code}"
-        case Action.UPDATE_GROUP:
+        case UpdateGroup():
             parts = [f"{f.name} {_value(f.before)} → {_value(f.after)}" for f in change.fields]
             return f"update group {code}: " + "; ".join(parts)
-        case Action.ADD_MAPPING:
+        case AddMapping():
             return f"allow record types {', '.join(change.record_types)} to use {code}"
-        case Action.MOVE_USERS:
+        case MoveUsers():
             return f'move {plural(change.users, "user")} from {code} to "{change.target}"'
-        case Action.PURGE_USERS:
+        case PurgeUsers():
             blocked = sum(count for _, count in change.blocked)
             kept = f"; {blocked:,} kept back" if blocked else ""
             # Alma's lists do not say who has loans: apply re-reads each user before deleting
@@ -54,14 +68,16 @@ def describe(change: Change) -> str:  # noqa: PLR0911 - one phrase per action
                 f"purge {plural(change.users, 'inactive user')} from {code}{kept} "
                 "(each re-checked for loans, requests and fees first)"
             )
-        case Action.VERIFY_EMPTY:
+        case VerifyEmpty():
             return f"verify {code} is empty (fresh census)"
-        case Action.REMOVE_MAPPING:
+        case RemoveMapping():
             return f"remove record-type mapping of {code} ({', '.join(change.record_types)})"
-        case Action.DISABLE_GROUP:
+        case DisableGroup():
             return f"disable group {code}"
-        case Action.DELETE_GROUP:
+        case DeleteGroup():
             return f"delete group {code} (cannot be restored by API)"
+        case _:
+            assert_never(change)
 
 
 def breakdown_line(breakdown: UserBreakdown | None) -> str | None:
@@ -77,7 +93,19 @@ def breakdown_line(breakdown: UserBreakdown | None) -> str | None:
     )
 
 
-def blocked_line(change: Change) -> str | None:
+def details(change: Change) -> list[str]:
+    """Lines under a move or a purge: who the users are and who is kept back, in counts."""
+    match change:
+        case MoveUsers():
+            lines = [breakdown_line(change.breakdown)]
+        case PurgeUsers():
+            lines = [breakdown_line(change.breakdown), blocked_line(change)]
+        case _:
+            return []  # other changes concern rows, not people
+    return [line for line in lines if line]
+
+
+def blocked_line(change: PurgeUsers) -> str | None:
     if not change.blocked:
         return None
     return "kept back: " + ", ".join(f"{count:,} with {reason}" for reason, count in change.blocked)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.desired.loading import ValidationReport
-from reconciler.model.changes import Action, InstitutionPlan
+from reconciler.model.changes import InstitutionPlan
 from reconciler.patron_loads import IngestResult
 from reconciler.planning.plan import Plan
-from reconciler.render.symbols import SYMBOL, blocked_line, breakdown_line, describe, plural
+from reconciler.render.symbols import SYMBOL, describe, details, plural
 
 _COLOURS = {"+": "32", "~": "33", "-": "31", "→": "36", "?": "2", "!": "1;31", "dim": "2"}
 
@@ -60,10 +60,8 @@ def render_plan(plan: Plan, *, colour: bool = False) -> str:
         for change in institution.changes:
             symbol = SYMBOL[change.action]
             lines.append(f"  {_paint(symbol, symbol, colour)} {describe(change)}")
-            if change.action in (Action.MOVE_USERS, Action.PURGE_USERS):
-                for extra in (breakdown_line(change.breakdown), blocked_line(change)):
-                    if extra:
-                        lines.append(_paint(f"      {extra}", "dim", colour))
+            for extra in details(change):
+                lines.append(_paint(f"      {extra}", "dim", colour))
             if (change.code, change.why) not in said_why:  # once per group is enough
                 said_why.add((change.code, change.why))
                 lines.append(_paint(f"      why: {change.why}", "dim", colour))

@@ -19,7 +19,7 @@ from reconciler.alma import AlmaClient, CallLedger
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
-from reconciler.model.changes import Action
+from reconciler.model.changes import MoveUsers, PurgeUsers
 from reconciler.model.live import LiveState
 from reconciler.patron_loads import load_history
 from reconciler.planning.plan import Plan, build_plan
@@ -129,11 +129,7 @@ def collect_affected_users(
         state = by_slug[institution_plan.slug]
         retired = {g.code: g for g in state.user_groups.retired}
         groups = sorted(
-            {
-                c.code
-                for c in institution_plan.changes
-                if c.action in (Action.MOVE_USERS, Action.PURGE_USERS)
-            }
+            {c.code for c in institution_plan.changes if isinstance(c, MoveUsers | PurgeUsers)}
         )
         if not groups:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
+from typing import assert_never
 
 from reconciler.model import (
     Institution,
@@ -16,7 +17,20 @@ from reconciler.model import (
     Sector,
     UserGroups,
 )
-from reconciler.model.changes import Action, Change
+from reconciler.model.changes import (
+    AddMapping,
+    Change,
+    CreateGroup,
+    DeleteGroup,
+    DisableGroup,
+    EnableGroup,
+    MoveUsers,
+    PurgeUsers,
+    RemoveMapping,
+    UpdateGroup,
+    VerifyEmpty,
+    change_order,
+)
 from reconciler.model.live import (
     GroupCensus,
     LiveGroup,
@@ -88,7 +102,7 @@ def live(
     )
 
 
-def apply_in_memory(state: LiveState, changes: Sequence[Change]) -> LiveState:
+def apply_in_memory(state: LiveState, changes: Sequence[Change]) -> LiveState:  # noqa: PLR0912
     """What Alma would look like after `changes`: the fake that convergence is checked on."""
     rows = {row.code: row for row in state.groups}
     counts = dict(state.estimated_counts)
@@ -100,34 +114,39 @@ def apply_in_memory(state: LiveState, changes: Sequence[Change]) -> LiveState:
         if code in census:
             census[code] = GroupCensus(code, UserBreakdown(total=users), f"fp-{code}-{users}")
 
-    for change in sorted(changes, key=Change.sort_key):
-        row = rows.get(change.code)
-        fields = {f.name: f.after for f in change.fields}
-        if fields.get("default") is True:
-            rows = {c: dataclasses.replace(r, default=False) for c, r in rows.items()}
-            row = rows.get(change.code)
-        match change.action:
-            case Action.CREATE_GROUP:
-                rows[change.code] = LiveGroup(
-                    change.code, str(fields["description"]), True, bool(fields["default"])
-                )
-            case Action.ENABLE_GROUP | Action.UPDATE_GROUP | Action.DISABLE_GROUP:
-                assert row is not None
-                rows[change.code] = dataclasses.replace(row, **fields)  # type: ignore[arg-type]
-            case Action.ADD_MAPPING:
+    def make_default(code: str) -> None:
+        for other, row in rows.items():
+            rows[other] = dataclasses.replace(row, default=other == code)
+
+    for change in sorted(changes, key=change_order):
+        match change:
+            case CreateGroup():
+                if change.default:
+                    make_default(change.code)
+                rows[change.code] = LiveGroup(change.code, change.description, True, change.default)
+            case EnableGroup() | DisableGroup():
+                enabled = isinstance(change, EnableGroup)
+                rows[change.code] = dataclasses.replace(rows[change.code], enabled=enabled)
+            case UpdateGroup():
+                fields = {f.name: f.after for f in change.fields}
+                if fields.get("default") is True:
+                    make_default(change.code)
+                rows[change.code] = dataclasses.replace(rows[change.code], **fields)  # type: ignore[arg-type]
+            case AddMapping():
                 mappings += [RecordTypeMapping(rt, change.code) for rt in change.record_types]
-            case Action.REMOVE_MAPPING:
+            case RemoveMapping():
                 mappings = [m for m in mappings if m.user_group != change.code]
-            case Action.MOVE_USERS:
-                assert change.target is not None
+            case MoveUsers():
                 set_users(change.target, counts.get(change.target, 0) + change.users)
                 set_users(change.code, counts.get(change.code, 0) - change.users)
-            case Action.PURGE_USERS:
+            case PurgeUsers():
                 set_users(change.code, counts.get(change.code, 0) - change.users)
-            case Action.DELETE_GROUP:
+            case DeleteGroup():
                 rows.pop(change.code)
-            case Action.VERIFY_EMPTY:
+            case VerifyEmpty():
                 assert counts.get(change.code, 0) == 0, change
+            case _:
+                assert_never(change)
     return dataclasses.replace(
         state,
         groups=tuple(rows.values()),
