@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from reconciler.apply import strategies
-from reconciler.model.changes import Action, Change
+from reconciler.model.changes import (
+    DisableGroup,
+    MoveUsers,
+    PurgeUsers,
+    RemoveMapping,
+    VerifyEmpty,
+)
 from reconciler.planning.plan import estimate_api_calls
 
 
@@ -28,11 +34,11 @@ def test_bulk_costs_far_fewer_calls_than_per_user() -> None:
 def test_plan_estimate_adds_the_step_costs() -> None:
     """move + purge + verify + two table phases: the sum of apply's own cost functions."""
     changes = (
-        Change(Action.MOVE_USERS, "15", "why", target="GUEST", users=120),
-        Change(Action.PURGE_USERS, "15", "why", users=7),
-        Change(Action.VERIFY_EMPTY, "15", "why"),
-        Change(Action.REMOVE_MAPPING, "15", "why", record_types=("PUBLIC",)),
-        Change(Action.DISABLE_GROUP, "15", "why"),
+        MoveUsers("15", "why", target="GUEST", users=120),
+        PurgeUsers("15", "why", users=7),
+        VerifyEmpty("15", "why"),
+        RemoveMapping("15", "why", record_types=("PUBLIC",)),
+        DisableGroup("15", "why"),
     )
     expected = (
         1
