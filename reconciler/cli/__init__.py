@@ -8,6 +8,7 @@ command on `app`.
 
 from reconciler.cli import (
     alma_commands,
+    apply_commands,
     desired_commands,
     history_commands,
     sandbox_commands,
@@ -18,6 +19,7 @@ from reconciler.cli.root import app, main
 __all__ = [
     "alma_commands",
     "app",
+    "apply_commands",
     "desired_commands",
     "history_commands",
     "main",

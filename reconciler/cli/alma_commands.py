@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -127,7 +128,7 @@ def plan(
             affected_users_csv.write_text(affected_csv.render_affected_users(users), "utf-8")
             typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
     if out is not None:
-        plan_file.save(the_plan, out)
+        plan_file.save(replace(the_plan, created_at=datetime.now(UTC)), out)
     if output_format is PlanFormat.JSON:
         typer.echo(json_doc.render_plan(the_plan), nl=False)
     elif output_format is PlanFormat.MARKDOWN:

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import assert_never
 
 from reconciler.apply import strategies
@@ -46,6 +46,7 @@ class Plan:
     institutions: tuple[InstitutionPlan, ...]
     commit: str | None
     desired_hash: str
+    created_at: datetime | None = None  # set when saved; apply refuses plans older than --max-age
 
     @property
     def has_changes(self) -> bool:
@@ -89,21 +90,28 @@ def estimate_api_calls(
                 )
             case PurgeUsers():
                 calls += strategies.purge_cost(change.users)
-            case VerifyEmpty():
-                calls += strategies.verify_cost()
             case (
                 CreateGroup()
                 | EnableGroup()
                 | UpdateGroup()
                 | AddMapping()
+                | VerifyEmpty()
                 | RemoveMapping()
                 | DisableGroup()
                 | DeleteGroup()
             ):
-                pass  # code-table changes: counted by phase above
+                pass  # code-table changes: counted by phase above; verification below
             case _:
                 assert_never(change)
-    return calls
+    # apply censuses every group it retires afresh before touching its row or mappings
+    retired = {
+        c.code
+        for c in changes
+        if isinstance(
+            c, MoveUsers | PurgeUsers | VerifyEmpty | RemoveMapping | DisableGroup | DeleteGroup
+        )
+    }
+    return calls + strategies.verify_cost() * len(retired)
 
 
 def live_fingerprint(live: LiveState) -> str:

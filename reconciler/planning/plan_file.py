@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, assert_never
 
@@ -56,6 +57,8 @@ def to_document(plan: Plan) -> dict[str, Any]:
         },
         "institutions": [_institution(p) for p in plan.institutions],
     }
+    if plan.created_at is not None:
+        body["created_at"] = plan.created_at.isoformat()
     body["checksum"] = checksum(body)
     return body
 
@@ -179,6 +182,9 @@ def from_document(document: dict[str, Any]) -> Plan:
         institutions=tuple(_read_institution(i) for i in document["institutions"]),
         commit=document["commit"],
         desired_hash=document["desired_hash"],
+        created_at=datetime.fromisoformat(document["created_at"])
+        if document.get("created_at")
+        else None,
     )
 
 

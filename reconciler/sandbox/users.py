@@ -286,7 +286,8 @@ def put_user(ctx: Ctx, req: Request, user_id: str) -> Response:
     for field in PROTECTED_FIELDS:
         keep = _empty(new.get(field)) or (new_type == "EXTERNAL" and field not in overrides)
         if keep:
-            new[field] = old.get(field, new.get(field))
+            if field in old:  # a field the record never had stays absent
+                new[field] = old[field]
         elif new.get(field) != old.get(field):
             manual.add(field)  # a manual change: a later SIS sync leaves it alone
     record_type = str((new.get("record_type") or {}).get("value") or "PUBLIC")
