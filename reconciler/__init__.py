@@ -11,12 +11,13 @@
     render/         one module per output format, picked from one registry
     cli/            Typer app: the only place that prints and picks exit codes
     sandbox/        a local Alma over HTTP for demos and tests; the core never imports it
-    model/          frozen dataclasses shared by all of the above
+    model/          frozen dataclasses shared by all of the above (changes and Plan too)
     errors.py       one error tree, imported by every layer (so it sits at the root)
+    files.py        atomic file writes, used by every layer that writes (so at the root)
     gitops.py       git facts: changed institutions, commit, CODEOWNERS (one small module)
 
 Dependency direction: cli → runs → apply/planning/survey/render/gitops →
-desired/reading/patron_loads → alma → errors → model.
+desired/reading/patron_loads → alma → files → errors → model.
 """
 
 __version__ = "0.1.0"

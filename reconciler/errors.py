@@ -128,8 +128,19 @@ class UnsafePlanError(ReconcilerError):
     exit_code = 3
 
 
+class PlanFileError(ReconcilerError):
+    """A saved plan is damaged or was edited (unreadable, bad checksum, malformed): investigate.
+
+    Never a reason to plan again and carry on: a plan that changed after review is a finding.
+    """
+
+
 class StalePlanError(ReconcilerError):
-    """A saved plan no longer matches the desired state or live Alma it was made from."""
+    """A saved plan no longer matches what it was made from: plan again.
+
+    Alma or the YAML changed since planning (fingerprints, desired-state hash), or the plan
+    was made by another version of alma-groups (format version).
+    """
 
 
 class JournalError(ReconcilerError):

@@ -47,13 +47,13 @@ from reconciler.model.changes import (
     DeleteGroup,
     DisableGroup,
     EnableGroup,
-    InstitutionPlan,
     MoveUsers,
     PurgeUsers,
     RemoveMapping,
     UpdateGroup,
     VerifyEmpty,
 )
+from reconciler.model.plan import InstitutionPlan
 
 Progress = Callable[[int], None]
 

@@ -105,6 +105,7 @@ def plan(
     Exit 0: no changes; 1: error; 2: changes (with --detailed-exitcode); 3: the plan breaks a
     safety rule (apply would refuse it).
     """
+    from reconciler.files import PRIVATE_FILE_MODE, atomic_write
     from reconciler.gitops import current_commit
     from reconciler.planning import plan_file
     from reconciler.render import affected_csv, json_doc, markdown, text
@@ -125,7 +126,8 @@ def plan(
         )
         if affected_users_csv is not None:
             users = collect_affected_users(the_plan, desired, target.env, today=date.today())
-            affected_users_csv.write_text(affected_csv.render_affected_users(users), "utf-8")
+            csv_text = affected_csv.render_affected_users(users)
+            atomic_write(affected_users_csv, csv_text, new_file_mode=PRIVATE_FILE_MODE)
             typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
     if out is not None:
         plan_file.save(replace(the_plan, created_at=datetime.now(UTC)), out)
@@ -164,6 +166,7 @@ def import_groups(
     from reconciler.desired import load_institution
     from reconciler.desired.importing import render_user_groups
     from reconciler.desired.loading import GROUPS_FILE
+    from reconciler.files import atomic_write
     from reconciler.reading.live import read_groups
 
     root = institutions_root()
@@ -178,7 +181,7 @@ def import_groups(
         typer.echo(yaml_text, nl=False)
         raise typer.Exit(EXIT_OK)
     path = root / institution / GROUPS_FILE
-    path.write_text(yaml_text, encoding="utf-8")
+    atomic_write(path, yaml_text)
     enabled = sum(row.enabled for row in rows)
     typer.echo(
         f"wrote {path}: {enabled} kept, {len(rows) - enabled} retired (disabled in Alma); "

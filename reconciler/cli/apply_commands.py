@@ -37,7 +37,7 @@ from reconciler.model import DesiredState
 
 if TYPE_CHECKING:
     from reconciler.apply.report import ApplyReport
-    from reconciler.planning.plan import Plan
+    from reconciler.model.plan import Plan
 
 
 class ReportFormat(StrEnum):

@@ -46,6 +46,7 @@ def codeowners(
 ) -> None:
     """Print (or write) CODEOWNERS generated from every institution's owners."""
     from reconciler.desired import load_desired_state
+    from reconciler.files import atomic_write
     from reconciler.gitops import render_codeowners
 
     text = render_codeowners(load_desired_state(institutions_root()))
@@ -53,5 +54,5 @@ def codeowners(
         typer.echo(text, nl=False)
     else:
         write.parent.mkdir(parents=True, exist_ok=True)
-        write.write_text(text, encoding="utf-8")
+        atomic_write(write, text)
         typer.echo(f"wrote {write}")

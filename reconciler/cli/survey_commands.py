@@ -54,6 +54,7 @@ def survey(
     Counts come from an exact census of every user, so the survey reads every user record once.
     Exit 0, or 1 when an institution could not be read (the others are still reported).
     """
+    from reconciler.files import atomic_write
     from reconciler.render import (
         survey_csv,
         survey_html,
@@ -89,7 +90,7 @@ def survey(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        atomic_write(out, text)
         typer.echo(f"wrote the survey ({output_format.value}) to {out}", err=True)
     for slug, reason in sorted(result.failures.items()):
         typer.echo(f"error: {slug}: {reason}", err=True)

@@ -1,6 +1,8 @@
 """The model: frozen dataclasses every layer shares, importing nothing else of ours.
 
-`desired` is what institutions edit in git; `history` is the aggregate patron-load history.
+`desired` is what institutions edit in git; `history` is the aggregate patron-load history;
+`live` is what was read of Alma; `changes` are the typed steps of a plan and `plan` the plan
+itself; `codec` turns any of them into JSON-ready data and back.
 Values are immutable so that diff, plan and safety code can be pure functions over them.
 """
 

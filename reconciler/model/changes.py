@@ -1,8 +1,7 @@
-"""Changes, violations and plans: the data a reviewer reads and `apply` executes.
+"""Changes: the steps of a plan, the data a reviewer reads and `apply` executes.
 
-A plan is data, not behaviour (as in Terraform): it can be rendered, saved, checksummed,
-compared and applied later. Changes sort into apply order by their action alone, so every
-renderer and every checksum sees the same order.
+Changes sort into apply order by their action (then group and target), so every renderer
+and every checksum sees the same order.
 
 Design decisions:
 - One frozen dataclass per action, each carrying only what that action needs, and `Change`
@@ -212,61 +211,3 @@ CHANGE_TYPES: dict[Action, type[Change]] = {
 def change_order(change: Change) -> tuple[int, str, str]:
     """Apply order: by action, then group, then target (a `sorted` key for any change)."""
     return change.sort_key()
-
-
-class Rule(StrEnum):
-    """Safety rules; each is a small function in reconciler.planning.safety."""
-
-    UNMANAGED_GROUP = "unmanaged-group"
-    USERS_WITHOUT_TARGET = "users-without-target"
-    IN_RECENT_PATRON_LOAD = "in-recent-patron-load"
-    PATRON_LOAD_HISTORY = "patron-load-history"
-    REFERENCED_GROUP = "referenced-group"
-    PROTECTED_OR_DEFAULT = "protected-or-default"
-    THRESHOLD = "users-moved-threshold"
-    API_BUDGET = "api-budget"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A safety rule the plan breaks: what, the numbers, and the way out."""
-
-    rule: Rule
-    code: str | None  # the group concerned, or None for the institution as a whole
-    message: str
-    way_out: str
-    location: SourceLocation = field(default=NOWHERE, compare=False)
-
-    def sort_key(self) -> tuple[str, str, str]:
-        return (self.rule.value, self.code or "", self.message)
-
-
-@dataclass(frozen=True)
-class InstitutionPlan:
-    """The plan for one institution: ordered changes, violations, and what it will cost."""
-
-    slug: str
-    changes: tuple[Change, ...]
-    violations: tuple[Violation, ...]
-    api_calls: int  # estimated calls to apply it
-    live_fingerprint: str  # of the group table, to refuse applying to a changed Alma
-    users_total: int = 0
-    daily_calls_left: int | None = None
-
-    def __post_init__(self) -> None:
-        keys = [change.key(self.slug) for change in self.changes]
-        if len(set(keys)) != len(keys):
-            twice = sorted({str(k) for k in keys if keys.count(k) > 1})
-            raise ValueError(f"changes with the same identity: {', '.join(twice)}")
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.changes)
-
-    @property
-    def users_moved(self) -> int:
-        return sum(c.users for c in self.changes if isinstance(c, MoveUsers))
-
-    @property
-    def users_purged(self) -> int:
-        return sum(c.users for c in self.changes if isinstance(c, PurgeUsers))

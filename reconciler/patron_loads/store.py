@@ -3,15 +3,13 @@
 The file is committed to git, so writing it is deterministic (sorted keys, indent 2, a final
 newline, files in a fixed order) and idempotent: ingesting a file whose sha256 is already
 there changes nothing, not even the bytes. `ingest` reads every input before touching the
-history, and the write itself is atomic (temp file in the same folder, fsync, rename), so a
+history, and the write itself is atomic (`reconciler.files.atomic_write`), so a
 bad file or a crash never leaves a half-written history behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +20,7 @@ from typing import Any
 import jsonschema
 
 from reconciler.errors import PatronLoadFileError
+from reconciler.files import atomic_write
 from reconciler.model.history import PatronLoadFile, PatronLoadHistory
 from reconciler.patron_loads.reading import count_file
 
@@ -158,43 +157,10 @@ def save_history(path: Path, history: PatronLoadHistory) -> bool:
     except (OSError, UnicodeDecodeError):
         pass  # missing or unreadable: replace it
     try:
-        _atomic_write(path, text)
+        atomic_write(path, text)
     except OSError as exc:
         raise PatronLoadFileError(f"{path}: cannot write the history: {exc}") from exc
     return True
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    # A temp file in the same folder, so os.replace is a rename on one file system: readers
-    # see the old file or the new one, never a mix, even if we are killed mid-write.
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    temp = Path(handle.name)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not every platform can open a folder, so best effort."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def ingest(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import asdict
+from datetime import date
 from typing import assert_never
 
 from reconciler.apply import strategies
@@ -23,42 +23,17 @@ from reconciler.model.changes import (
     DeleteGroup,
     DisableGroup,
     EnableGroup,
-    InstitutionPlan,
     MoveUsers,
     PurgeUsers,
     RemoveMapping,
     UpdateGroup,
     VerifyEmpty,
-    Violation,
 )
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
+from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import safety
 from reconciler.planning.diff import diff_institution
-
-PLAN_FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A plan across institutions, tied to the commit and desired state it was made from."""
-
-    institutions: tuple[InstitutionPlan, ...]
-    commit: str | None
-    desired_hash: str
-    created_at: datetime | None = None  # set when saved; apply refuses plans older than --max-age
-
-    @property
-    def has_changes(self) -> bool:
-        return any(p.has_changes for p in self.institutions)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        return tuple(v for p in self.institutions for v in p.violations)
-
-    @property
-    def api_calls(self) -> int:
-        return sum(p.api_calls for p in self.institutions)
 
 
 def estimate_api_calls(

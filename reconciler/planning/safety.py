@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reconciler.model import InstitutionState, SourceLocation
-from reconciler.model.changes import Change, MoveUsers, PurgeUsers, Rule, Violation
+from reconciler.model.changes import Change, MoveUsers, PurgeUsers
 from reconciler.model.history import PatronLoadHistory
 from reconciler.model.live import LiveState
+from reconciler.model.plan import Rule, Violation
 from reconciler.patron_loads.staleness import Staleness, is_stale
 
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 
 from reconciler.desired.loading import ValidationReport
-from reconciler.planning.plan import Plan
-from reconciler.planning.plan_file import to_document
+from reconciler.model.plan import Plan
+from reconciler.planning import plan_file
 
 VALIDATION_FORMAT_VERSION = 1
 
@@ -25,4 +25,4 @@ def render_validation(report: ValidationReport) -> str:
 
 def render_plan(plan: Plan) -> str:
     """The saved-plan document (schemas/plan.schema.json), checksum included."""
-    return json.dumps(to_document(plan), indent=2, sort_keys=True) + "\n"
+    return plan_file.render(plan)

@@ -7,8 +7,7 @@ in one comment is split into several, each below GitHub's size limit and each ma
 
 from __future__ import annotations
 
-from reconciler.model.changes import InstitutionPlan
-from reconciler.planning.plan import Plan
+from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.render.symbols import SYMBOL, describe, details, plural
 from reconciler.render.text import overall_summary
 

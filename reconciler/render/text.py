@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.desired.loading import ValidationReport
-from reconciler.model.changes import InstitutionPlan
+from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.patron_loads import IngestResult
-from reconciler.planning.plan import Plan
 from reconciler.render.symbols import SYMBOL, describe, details, plural
 
 _COLOURS = {"+": "32", "~": "33", "-": "31", "→": "36", "?": "2", "!": "1;31", "dim": "2"}

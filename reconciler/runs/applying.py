@@ -34,11 +34,11 @@ from reconciler.apply.journal import (
 from reconciler.apply.lock import AlmaLock
 from reconciler.apply.report import ApplyReport
 from reconciler.apply.rollback import RollbackReport, rollback
-from reconciler.errors import ApplyRefusedError, JournalError, StalePlanError
+from reconciler.errors import ApplyRefusedError, JournalError, PlanFileError, StalePlanError
 from reconciler.model import DesiredState, InstitutionState
-from reconciler.model.changes import InstitutionPlan
+from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import plan_file
-from reconciler.planning.plan import Plan, desired_hash
+from reconciler.planning.plan import desired_hash
 from reconciler.runs.reads import plan_institutions
 
 DEFAULT_MAX_AGE = timedelta(hours=24)
@@ -49,7 +49,7 @@ def load_saved_plan(path: Path) -> Plan:
     """A saved plan, or a refusal (exit 3) when it is unreadable, edited or of another format."""
     try:
         return plan_file.load(path)
-    except StalePlanError as error:
+    except (PlanFileError, StalePlanError) as error:
         raise ApplyRefusedError(f"{error}; make the plan again with `plan --out`") from error
 
 

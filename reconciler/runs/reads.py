@@ -21,8 +21,9 @@ from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
 from reconciler.model.changes import MoveUsers, PurgeUsers
 from reconciler.model.live import LiveState
+from reconciler.model.plan import Plan
 from reconciler.patron_loads import load_history
-from reconciler.planning.plan import Plan, build_plan
+from reconciler.planning.plan import build_plan
 from reconciler.reading.census import AffectedUser, affected_users
 from reconciler.reading.live import ReadOptions, read_live
 

@@ -13,7 +13,7 @@ from reconciler.apply.engine import ApplySettings, apply_institution
 from reconciler.apply.journal import Journal, JournalHeader, new_run_id
 from reconciler.apply.report import ApplyReport
 from reconciler.model import InstitutionState
-from reconciler.model.changes import InstitutionPlan
+from reconciler.model.plan import InstitutionPlan
 from reconciler.planning.plan import plan_institution
 from reconciler.reading.live import ReadOptions, read_live
 

@@ -148,7 +148,7 @@ def test_failed_write_removes_its_temp_file(
     def broken_replace(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("reconciler.patron_loads.store.os.replace", broken_replace)
+    monkeypatch.setattr("reconciler.files.os.replace", broken_replace)
     with pytest.raises(PatronLoadFileError, match="cannot write the history"):
         save_history(history_path, PatronLoadHistory("ucf", (sample_file(),)))
     assert list(tmp_path.iterdir()) == []

@@ -10,10 +10,10 @@ from reconciler.model.changes import (
     Action,
     ChangeKey,
     DisableGroup,
-    InstitutionPlan,
     MoveUsers,
 )
 from reconciler.model.live import LiveGroup
+from reconciler.model.plan import InstitutionPlan
 from reconciler.planning.diff import diff_institution
 
 from .builders import breakdown, desired, live

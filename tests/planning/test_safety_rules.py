@@ -7,9 +7,9 @@ from datetime import date, datetime
 import pytest
 
 from reconciler.model import InstitutionState, KeptGroup, RetiredGroup
-from reconciler.model.changes import Rule
 from reconciler.model.history import PatronLoadFile, PatronLoadHistory
 from reconciler.model.live import LiveGroup, LiveState, RuleReference
+from reconciler.model.plan import Rule
 from reconciler.planning import safety
 from reconciler.planning.diff import diff_institution
 from reconciler.planning.plan import estimate_api_calls

@@ -5,10 +5,12 @@ Run with UPDATE_GOLDEN=1 to rewrite the files after an intended change, then rea
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from reconciler.model import (
@@ -19,7 +21,9 @@ from reconciler.model import (
     RetiredGroup,
 )
 from reconciler.model.live import LiveGroup, RuleReference
-from reconciler.planning.plan import Plan, build_plan
+from reconciler.model.plan import Plan
+from reconciler.planning import plan_file
+from reconciler.planning.plan import build_plan
 from reconciler.render import json_doc, markdown, text
 
 from ..planning.builders import breakdown, desired, institution, live
@@ -154,3 +158,19 @@ def test_an_empty_plan_says_so() -> None:
     """A plan of no institutions (nothing changed, or none could be read) says exactly that."""
     empty = Plan((), None, "sha256:" + "0" * 64)
     assert text.render_plan(empty) == "Plan: no institutions to plan.\n"
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_json_golden_files_match_the_published_schema(scenario: str) -> None:
+    """Every kind of change in the golden plans validates against schemas/plan.schema.json."""
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
+    document = json.loads((GOLDEN / f"{scenario}.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_saved_plans_load_back_equal(scenario: str, tmp_path: Path) -> None:
+    """Every kind of change in the golden plans survives plan --out and loading it again."""
+    plan = SCENARIOS[scenario]()
+    plan_file.save(plan, tmp_path / "plan.json")
+    assert plan_file.load(tmp_path / "plan.json") == plan
