@@ -30,6 +30,10 @@ class ConfigError(ReconcilerError):
         super().__init__(f"{first}{suffix}")
 
 
+class AnalyticsAccessError(ReconcilerError):
+    """An institution's key cannot read the Analytics report its institution.yaml names."""
+
+
 class UsageError(ReconcilerError):
     """A command was called with arguments that cannot work (a missing path, an unknown slug)."""
 

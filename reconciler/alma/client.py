@@ -9,13 +9,13 @@ numbers; every call goes through one `Requester`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
 from reconciler.alma.analytics import AnalyticsEndpoints
 from reconciler.alma.bulk import SetAndJobEndpoints
-from reconciler.alma.concurrency import DEFAULT_WORKERS, map_concurrently
+from reconciler.alma.concurrency import DEFAULT_WORKERS, iter_concurrently, map_concurrently
 from reconciler.alma.configuration import ConfigurationEndpoints
 from reconciler.alma.credentials import read_api_key
 from reconciler.alma.ledger import CallLedger
@@ -100,6 +100,10 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
     ) -> list[R]:
         """Run `fn` over `items` on worker threads; the shared limiter keeps the pace."""
         return map_concurrently(fn, items, max_workers=max_workers or self.max_workers)
+
+    def iter_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """`fn` over `items` on worker threads, in item order, a bounded window at a time."""
+        return iter_concurrently(fn, items, max_workers=self.max_workers)
 
     def close(self) -> None:
         """Release pooled connections (the client is unusable afterwards)."""

@@ -7,8 +7,9 @@ is what keeps the pace, so the worker count only needs to cover latency * rate (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,3 +31,28 @@ def map_concurrently(
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="alma") as pool:
         futures = [pool.submit(fn, item) for item in items]
     return [future.result() for future in futures]
+
+
+def iter_concurrently(
+    fn: Callable[[T], R], items: Iterable[T], *, max_workers: int = DEFAULT_WORKERS
+) -> Iterator[R]:
+    """`fn` over `items` on worker threads, yielded in item order as they complete.
+
+    At most twice `max_workers` calls are started ahead of the one the caller waits for, so
+    a long walk (every page of a large institution) holds a few results, never all of them.
+    """
+    if max_workers < 1:
+        raise ValueError("max_workers must be at least 1")
+    window = 2 * max_workers
+    pending: deque[Future[R]] = deque()
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="alma") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # the caller stopped early or a call failed
+                future.cancel()

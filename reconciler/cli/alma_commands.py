@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,6 +27,9 @@ from reconciler.cli.root import (
 )
 from reconciler.cli.sandbox_commands import alma_target
 from reconciler.model import DesiredState
+
+if TYPE_CHECKING:
+    from reconciler.runs.reads import ReadResult
 
 
 class PlanFormat(StrEnum):
@@ -56,6 +59,15 @@ def select_institutions(
         existing = [s for s in slugs if (root / s).is_dir()]  # a deleted folder plans nothing
         return load_desired_state(root, existing)
     return load_desired_state(root, slugs or None)
+
+
+def echo_read_problems(result: ReadResult) -> None:
+    """Institutions that could not be read, then what was read around (not fatal)."""
+    for slug, reason in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {reason}", err=True)
+    for slug, live in sorted(result.live.items()):
+        for warning in live.warnings:  # e.g. the unverified SIS job lookup fell back
+            typer.echo(f"warning: {slug}: {warning}", err=True)
 
 
 @app.command()
@@ -125,10 +137,17 @@ def plan(
             progress=tick,
         )
         if affected_users_csv is not None:
-            users = collect_affected_users(the_plan, desired, target.env, today=date.today())
-            csv_text = affected_csv.render_affected_users(users)
+            affected = collect_affected_users(the_plan, desired, target.env, today=date.today())
+            csv_text = affected_csv.render_affected_users(affected.users)
             atomic_write(affected_users_csv, csv_text, new_file_mode=PRIVATE_FILE_MODE)
-            typer.echo(f"wrote {len(users):,} affected users to {affected_users_csv}", err=True)
+            typer.echo(
+                f"wrote {len(affected.users):,} affected users to {affected_users_csv}", err=True
+            )
+            for slug, code, why in affected.incomplete:
+                typer.echo(
+                    f"warning: {slug}: the list for group {code!r} may be incomplete ({why})",
+                    err=True,
+                )
     if out is not None:
         plan_file.save(replace(the_plan, created_at=datetime.now(UTC)), out)
     if output_format is PlanFormat.JSON:
@@ -137,8 +156,7 @@ def plan(
         typer.echo(COMMENT_SEPARATOR.join(markdown.render_plan_comments(the_plan)), nl=False)
     else:
         typer.echo(text.render_plan(the_plan, colour=colour_wanted()), nl=False)
-    for slug, reason in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {reason}", err=True)
+    echo_read_problems(result)
     retries = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
     typer.echo(f"read Alma with {result.api_calls:,} API calls ({retries:,} retried)", err=True)
     if out is not None:

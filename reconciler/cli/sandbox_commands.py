@@ -22,6 +22,9 @@ from reconciler.cli.root import app, guarded, institutions_root
 from reconciler.model import Institution
 
 STATE_DIR = Path(".sandbox")
+# Faults for the sandbox that `--sandbox` starts, in `sandbox serve --faults` syntax, so a test
+# or a curious operator can make the embedded sandbox as harsh as Alma is on a bad day.
+FAULTS_ENV = "ALMA_SANDBOX_FAULTS"
 
 sandbox_app = typer.Typer(
     name="sandbox",
@@ -46,9 +49,14 @@ def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Itera
     if not use_sandbox:
         yield AlmaTarget(os.environ, institutions_root())
         return
-    from reconciler.sandbox import SandboxServer
+    from reconciler.errors import UsageError
+    from reconciler.sandbox import FaultConfig, SandboxServer
 
-    with SandboxServer(STATE_DIR, institutions_root()) as server:
+    try:
+        faults = FaultConfig.from_spec(os.environ.get(FAULTS_ENV, ""))
+    except ValueError as error:
+        raise UsageError(f"{FAULTS_ENV}: {error}") from None
+    with SandboxServer(STATE_DIR, institutions_root(), faults=faults) as server:
         env = dict(os.environ)
         env["ALMA_API_URL"] = server.base_url
         keys = server.api_keys()
@@ -90,7 +98,8 @@ def serve(
         str,
         typer.Option(
             "--faults",
-            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800.",
+            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800; users "
+            "list quirks: short=0.02 (short pages), wrong_total=0.01, unknown_total=0.01.",
         ),
     ] = "",
     per_second_limit: Annotated[

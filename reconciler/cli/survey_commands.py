@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.alma_commands import select_institutions
+from reconciler.cli.alma_commands import echo_read_problems, select_institutions
 from reconciler.cli.progress import progress_bar
 from reconciler.cli.root import (
     EXIT_ERROR,
@@ -92,7 +92,6 @@ def survey(
     else:
         atomic_write(out, text)
         typer.echo(f"wrote the survey ({output_format.value}) to {out}", err=True)
-    for slug, reason in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {reason}", err=True)
+    echo_read_problems(result)
     typer.echo(f"API calls: {result.api_calls:,}", err=True)
     raise typer.Exit(EXIT_ERROR if result.failures else EXIT_OK)

@@ -45,7 +45,9 @@ class UserBreakdown:
     with_requests: int = 0
     with_fees: int = 0
     # purge candidates are inactive or expired users; those without loans, requests or fees
-    # are purgeable, the rest are blocked, and the blocked_* counts say why (they overlap)
+    # are purgeable, the rest are blocked, and the blocked_* counts say why (they overlap).
+    # A census reads list items, which carry no loans, requests or fees: there every
+    # candidate counts as purgeable, and apply re-checks each user before deleting.
     purge_candidates: int = 0
     purgeable: int = 0
     blocked_by_loans: int = 0
@@ -55,12 +57,19 @@ class UserBreakdown:
 
 @dataclass(frozen=True)
 class GroupCensus:
-    """The exact census of one group (paged with expand=full, filtered on the exact code)."""
+    """The census of one group (paged with expand=full, filtered on the exact code).
+
+    `exact` is true only when every user Alma reports was seen (reconciler.reading.exact);
+    otherwise the counts are what was seen, `not_exact_because` says why with the numbers,
+    and no plan may move, verify or disable the group on them.
+    """
 
     code: str
     breakdown: UserBreakdown
-    member_fingerprint: str  # sha256 of sorted member ids: detects change, reveals no one
+    member_fingerprint: str  # a digest of the set of member ids: detects change, reveals no one
     newest_modification: date | None = None
+    exact: bool = True
+    not_exact_because: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,19 +88,21 @@ class LiveState:
     slug: str
     groups: tuple[LiveGroup, ...]
     mappings: tuple[RecordTypeMapping, ...] = ()
-    # cheap counts (q=user_group~CODE, limit=1): a word match, so at least the real size
-    estimated_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # cheap counts (q=user_group~CODE, limit=1): a word match, so at least the real size;
+    # None where Alma answered -1 (unknown), which is never the same as 0
+    estimated_counts: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType({}))
     census: Mapping[str, GroupCensus] = field(default_factory=lambda: MappingProxyType({}))
-    total_users: int = 0
+    total_users: int | None = 0  # None: Alma did not say
     references: tuple[RuleReference, ...] = ()
     daily_calls_left: int | None = None
     last_sis_run: datetime | None = None
+    warnings: tuple[str, ...] = ()  # what could not be read but did not stop the read
 
     def group(self, code: str) -> LiveGroup | None:
         return next((group for group in self.groups if group.code == code), None)
 
-    def users_in(self, code: str) -> int:
-        """The exact count when a census was taken, else the cheap estimate."""
+    def users_in(self, code: str) -> int | None:
+        """The census's count when one was taken, else the cheap estimate (None: unknown)."""
         census = self.census.get(code)
         if census is not None:
             return census.breakdown.total

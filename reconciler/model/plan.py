@@ -29,6 +29,7 @@ class Rule(StrEnum):
     PROTECTED_OR_DEFAULT = "protected-or-default"
     THRESHOLD = "users-moved-threshold"
     API_BUDGET = "api-budget"
+    CENSUS_NOT_EXACT = "census-not-exact"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class InstitutionPlan:
     violations: tuple[Violation, ...]
     api_calls: int  # estimated calls to apply it
     live_fingerprint: str  # of the group table, to refuse applying to a changed Alma
-    users_total: int = 0
+    users_total: int | None = 0  # None: Alma did not say (-1)
     daily_calls_left: int | None = None
 
     def __post_init__(self) -> None:

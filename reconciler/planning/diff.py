@@ -140,7 +140,10 @@ def _retirement(
     if row is None:
         return  # already gone from Alma: nothing to do
     census = live.census.get(retired.code)
-    users = live.users_in(retired.code)
+    counted = live.users_in(retired.code)
+    # unknown (Alma said -1 and no census was taken): nothing is moved on a guess, and the
+    # census-not-exact rule blocks the plan; verify and disable are still planned
+    users = counted if counted is not None else 0
     breakdown = census.breakdown if census else None
     purgeable = breakdown.purgeable if (breakdown and retired.purge_inactive_users) else 0
     movers = users - purgeable
@@ -165,8 +168,8 @@ def _retirement(
             member_fingerprint=census.member_fingerprint if census else None,
             location=retired.location,
         )
-    delete = retired.delete_row and not row.enabled and users == 0
-    if users or row.enabled or delete:
+    delete = retired.delete_row and not row.enabled and counted == 0
+    if users or row.enabled or delete or counted is None:
         # a fresh census must read zero before the row is touched; apply runs it again
         yield VerifyEmpty(retired.code, why, location=retired.location)
     record_types = live.record_types_of(retired.code)

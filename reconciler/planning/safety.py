@@ -47,11 +47,12 @@ def unmanaged_groups(context: SafetyContext) -> list[Violation]:
             continue
         users = context.live.users_in(row.code)
         state = "enabled" if row.enabled else "disabled"
+        about = "an unknown number of" if users is None else f"about {users:,}"
         violations.append(
             Violation(
                 Rule.UNMANAGED_GROUP,
                 row.code,
-                f"group {row.code!r} ({row.description}, {state}, about {users} users) is in "
+                f"group {row.code!r} ({row.description}, {state}, {about} users) is in "
                 "Alma but not in user-groups.yaml",
                 f"add {row.code!r} under groups: to keep it, or under retired: with a reason "
                 "to take it out of service ('alma-groups import' writes the live list)",
@@ -70,13 +71,18 @@ def users_without_target(context: SafetyContext) -> list[Violation]:
         purged = sum(
             c.users for c in context.changes if isinstance(c, PurgeUsers) and c.code == retired.code
         )
-        left = users - purged
-        if left > 0:
+        left = None if users is None else users - purged
+        if left is None or left > 0:
+            has = (
+                "may have users (Alma did not say how many)"
+                if left is None
+                else (f"still has {left:,} users")
+            )
             violations.append(
                 Violation(
                     Rule.USERS_WITHOUT_TARGET,
                     retired.code,
-                    f"retired group {retired.code!r} still has {left} users and no move_users_to",
+                    f"retired group {retired.code!r} {has} and no move_users_to",
                     f"set move_users_to: to a kept group for {retired.code!r}"
                     + (
                         ""
@@ -201,9 +207,12 @@ def users_moved_threshold(context: SafetyContext) -> list[Violation]:
     policy = context.state.institution.safety
     moves = [c for c in context.changes if isinstance(c, MoveUsers)]
     moved = sum(c.users for c in moves)
-    total = max(context.live.total_users, 1)
-    percent = 100.0 * moved / total
-    crossed = moved > policy.max_users_moved or percent > policy.max_users_moved_pct
+    known = context.live.total_users
+    # with the institution's size unknown (Alma said -1), any move needs an acknowledgement
+    percent = None if known is None else 100.0 * moved / max(known, 1)
+    crossed = (
+        moved > policy.max_users_moved or percent is None or percent > policy.max_users_moved_pct
+    )
     by_code = {g.code: g for g in context.state.user_groups.retired}
     violations = []
     for move in moves:
@@ -211,11 +220,15 @@ def users_moved_threshold(context: SafetyContext) -> list[Violation]:
         if acknowledged == move.users or (acknowledged is None and not crossed):
             continue
         if acknowledged is None:
+            share = (
+                f"{percent:.1f}% of {known:,}"
+                if percent is not None and known is not None
+                else "share unknown: Alma did not say how many users the institution has"
+            )
             message = (
-                f"the plan moves {moved:,} users ({percent:.1f}% of "
-                f"{context.live.total_users:,}), above the limit of {policy.max_users_moved:,} "
-                f"users or {policy.max_users_moved_pct:g}%; {move.users:,} of them from "
-                f"{move.code!r}"
+                f"the plan moves {moved:,} users ({share}), above the limit of "
+                f"{policy.max_users_moved:,} users or {policy.max_users_moved_pct:g}%; "
+                f"{move.users:,} of them from {move.code!r}"
             )
         else:
             message = (
@@ -230,6 +243,45 @@ def users_moved_threshold(context: SafetyContext) -> list[Violation]:
                 f"after checking the plan, set acknowledge_users_moved: {move.users} on "
                 f"retired group {move.code!r}",
                 move.location,
+            )
+        )
+    return violations
+
+
+def census_not_exact(context: SafetyContext) -> list[Violation]:
+    """A group is moved, verified and disabled only on a census that saw every member.
+
+    (The reader takes a census of every retired group; without one the word-match count is
+    used, which can only over-count, unless Alma gave none: that blocks the plan too.)
+    """
+    violations = []
+    for code in context.retiring():
+        census = context.live.census.get(code)
+        if census is None and context.live.users_in(code) is None:
+            violations.append(
+                Violation(
+                    Rule.CENSUS_NOT_EXACT,
+                    code,
+                    f"no census of {code!r} was taken and Alma did not say how many users it "
+                    "has (total -1)",
+                    "plan again; a plan reads a census of every retired group",
+                    _location_of(context, code),
+                )
+            )
+            continue
+        if census is None or census.exact:
+            continue
+        seen = census.breakdown.total
+        violations.append(
+            Violation(
+                Rule.CENSUS_NOT_EXACT,
+                code,
+                f"the census of {code!r} is not exact: {census.not_exact_because}; the "
+                f"{seen:,} members it saw may be too few, so the plan's counts for {code!r} "
+                "cannot be trusted",
+                "plan again: Alma's paging often settles on a second read; if it stays "
+                "inexact, report the numbers above to Ex Libris support",
+                _location_of(context, code),
             )
         )
     return violations
@@ -259,6 +311,7 @@ RULES: Sequence[SafetyRule] = (
     protected_or_default,
     users_moved_threshold,
     api_budget,
+    census_not_exact,
 )
 
 

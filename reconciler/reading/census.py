@@ -1,26 +1,44 @@
-"""Exact censuses: who is in a group, read in full and reduced to counts on the spot.
+"""Exact censuses: who is in a group, read in full, reduced to counts, and known to be complete.
 
-Alma's `q=user_group~CODE` is a word match and its brief list items carry no group, so an exact
-census pages with expand=full and keeps only users whose group is exactly the code. What leaves
-this module is aggregate (counts and a fingerprint of member ids), except `affected_users`,
-which exists for the operator's opt-in CSV and nothing else.
+Alma's `q=user_group~CODE` is a word match and its brief list items carry no group, so a
+census pages with expand=full and keeps only users whose group is exactly the code. Paging
+itself is not trusted (reconciler.reading.exact): a census is *exact* only when the distinct
+users seen equal the total Alma reports. When the word-match reading is not exact after
+`WORD_MATCH_READS` tries, a full scan without `q` (ordered by primary_id) is tried; when that is
+not exact either, the census says so (`GroupCensus.exact` false, `not_exact_because` with the
+numbers) and the plan turns it into a `census-not-exact` violation. A census is never quietly
+short.
+
+For apply (which disables a group only when a census says it is exactly empty):
+- `exact_census(client, code, today) -> GroupCensus`: a fresh census; check `.exact`.
+- `exact_members(client, code, today) -> GroupMembers`: the same, with the members' primary
+  ids (personal data: for the run's own use and its local journal, never for git or logs).
+- `is_empty_exactly(client, code, today) -> bool | None`: True only when an exact census finds
+  no member, False when it finds some, None when no exact census could be taken. An empty
+  group with no word matches costs one call.
+
+What else leaves this module is aggregate (counts and a fingerprint of member ids), except
+`affected_users`, which exists for the operator's opt-in CSV and nothing else.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import as_date, as_float, code_of
-from reconciler.alma.paging import MAX_PAGE_SIZE
+from reconciler.alma.normalise import code_of
 from reconciler.alma.payloads import User
-from reconciler.alma.users import UserPage
-from reconciler.model.live import GroupCensus, UserBreakdown
+from reconciler.model.live import GroupCensus
+from reconciler.reading.exact import Fetch, Verdict, pages_of, read_all
+from reconciler.reading.tally import GroupTally, user_flags
+
+WORD_MATCH_READS = 2  # readings of `q=user_group~CODE` before falling back to a full scan
+FULL_SCANS = 2  # readings of every user (census_all) before calling the census not exact
+FULL_SCAN_ORDER = "primary_id"  # without q, Alma orders by this: a stable order to page in
 
 
 def word_query(code: str) -> str:
@@ -28,131 +46,153 @@ def word_query(code: str) -> str:
     return f"user_group~{code}"
 
 
-def census(client: AlmaClient, code: str, today: date) -> GroupCensus:
-    """The exact members of `code`: every word match, read in full, kept only on exact code."""
-    members = (
-        user
-        for user in client.iter_users(word_query(code))
-        if code_of(user.get("user_group")) == code
+class _Sink(Protocol):
+    def add(self, user: Mapping[str, Any]) -> None: ...
+
+
+S = TypeVar("S", bound=_Sink)
+
+
+def _exactly(client: AlmaClient, code: str, start: Callable[[], S]) -> tuple[S, str]:
+    """Fill a fresh sink from an exact reading of `code`'s members; the sink and, when no
+    reading was exact, why (with the numbers of every attempt)."""
+    failures: list[str] = []
+
+    def attempt(fetch: Fetch, *, concurrent: bool) -> tuple[S, Verdict]:
+        sink = start()
+
+        def keep(user: User) -> None:
+            if code_of(user.get("user_group")) == code:
+                sink.add(user)
+
+        many = client.iter_concurrently if concurrent else None
+        return sink, read_all(fetch, keep, fetch_many=many)
+
+    for number in range(1, WORD_MATCH_READS + 1):
+        sink, verdict = attempt(pages_of(client, word_query(code)), concurrent=False)
+        if verdict.exact:
+            return sink, ""
+        failures.append(f"word-match reading {number}: {verdict.why_not}")
+        if verdict.total is None:
+            break  # Alma gives no usable total for this query: reading it again will not help
+    sink, verdict = attempt(pages_of(client, None, order_by=FULL_SCAN_ORDER), concurrent=True)
+    if verdict.exact:
+        return sink, ""
+    failures.append(f"full scan of every user: {verdict.why_not}")
+    return sink, "; ".join(failures)
+
+
+def exact_census(client: AlmaClient, code: str, today: date) -> GroupCensus:
+    """The members of `code`, counted; `.exact` says whether every one was seen."""
+    tally, why = _exactly(client, code, lambda: GroupTally(code, today))
+    return tally.census(exact=not why, not_exact_because=why)
+
+
+census = exact_census  # the name the readers use
+
+
+class _MemberTally(GroupTally):
+    """A tally that also keeps the member ids (for apply and the affected-users CSV)."""
+
+    def __init__(self, code: str, today: date) -> None:
+        super().__init__(code, today)
+        self.ids: list[str] = []
+        self.inactive_or_expired: set[str] = set()
+
+    def add(self, user: Mapping[str, Any]) -> None:
+        super().add(user)
+        primary_id = str(user.get("primary_id", ""))
+        self.ids.append(primary_id)
+        if user_flags(user, self.today)["purge_candidates"]:
+            self.inactive_or_expired.add(primary_id)
+
+
+@dataclass(frozen=True)
+class GroupMembers:
+    """A census with its members' primary ids: personal data, never for git, logs or stdout."""
+
+    census: GroupCensus
+    primary_ids: tuple[str, ...]  # sorted
+    inactive_or_expired: frozenset[str]  # purge candidates; loans, requests, fees unknown
+
+    @property
+    def exact(self) -> bool:
+        return self.census.exact
+
+
+def exact_members(client: AlmaClient, code: str, today: date) -> GroupMembers:
+    """`exact_census` plus who the members are."""
+    tally, why = _exactly(client, code, lambda: _MemberTally(code, today))
+    return GroupMembers(
+        tally.census(exact=not why, not_exact_because=why),
+        tuple(sorted(tally.ids)),
+        frozenset(tally.inactive_or_expired),
     )
-    return summarise(code, members, today)
 
 
-def summarise(code: str, users: Iterable[User], today: date) -> GroupCensus:
-    """Counts and a member fingerprint; the ids are hashed and dropped here."""
-    counts: dict[str, int] = dict.fromkeys(UserBreakdown.__dataclass_fields__, 0)
-    digest = hashlib.sha256()
-    ids: list[str] = []
-    newest: date | None = None
-    for user in users:
-        ids.append(str(user.get("primary_id", "")))
-        flags = _flags(user, today)
-        for name, on in flags.items():
-            counts[name] += int(on)
-        # Alma's user JSON has no modification date; status_date is the closest it gives
-        changed = as_date(user.get("status_date"))
-        if changed and (newest is None or changed > newest):
-            newest = changed
-    for member in sorted(ids):  # sorted: the fingerprint of a set, not of Alma's page order
-        digest.update(member.encode() + b"\n")
-    return GroupCensus(
-        code=code,
-        breakdown=UserBreakdown(**counts),
-        member_fingerprint="sha256:" + digest.hexdigest(),
-        newest_modification=newest,
-    )
+def is_empty_exactly(client: AlmaClient, code: str, today: date) -> bool | None:
+    """True: an exact census found no member; False: it found some; None: no exact census."""
+    found = exact_census(client, code, today)
+    return found.breakdown.total == 0 if found.exact else None
 
 
-# the fields summarise() reads: a full record is kilobytes, and a census of a large
-# institution holds every user until the last page is in
-_CENSUS_FIELDS = (
-    "primary_id",
-    "user_group",
-    "status",
-    "status_date",
-    "expiry_date",
-    "account_type",
-    "loans",
-    "requests",
-    "fees",
-)
+@dataclass(frozen=True)
+class FullCensus:
+    """The census of every group from one pass over all users (`census_all`).
 
-
-def _slim(page: UserPage) -> tuple[User, ...]:
-    kept = ({k: v for k, v in user.items() if k in _CENSUS_FIELDS} for user in page.users)
-    return tuple(cast(User, record) for record in kept)
-
-
-def census_all(client: AlmaClient, today: date) -> dict[str, GroupCensus]:
-    """The exact census of every group, from one pass over all users, keyed by exact code.
-
-    Cheaper than a census per group, which reads every word match of every code. The first
-    page gives Alma's total, so the pages it promises are fetched concurrently under the
-    client's limiter (latency hides behind the rate limit); as in `reconciler.alma.paging`,
-    only a short page ends the walk, so a total that is too low costs calls, never users.
+    Every group shares the pass's exactness: when no pass saw exactly as many users as Alma
+    reports, every census says so, the empty ones too.
     """
-    members: defaultdict[str, list[User]] = defaultdict(list)
-    seen: set[str] = set()  # offset paging over a changing list can show a user twice
 
-    def page_at(offset: int) -> tuple[User, ...]:
-        return _slim(client.search_users(limit=MAX_PAGE_SIZE, offset=offset, expand_full=True))
+    groups: Mapping[str, GroupCensus]  # the codes users hold
+    today: date
+    exact: bool
+    not_exact_because: str = ""
 
-    def keep(users: tuple[User, ...]) -> bool:
-        for user in users:
-            primary_id = str(user.get("primary_id", ""))
-            if primary_id and primary_id in seen:
-                continue
-            seen.add(primary_id)
-            members[code_of(user.get("user_group"))].append(user)
-        return len(users) == MAX_PAGE_SIZE  # a full page: there may be more
+    def of(self, code: str) -> GroupCensus:
+        """The census of `code`: empty when nobody holds it."""
+        found = self.groups.get(code)
+        if found is not None:
+            return found
+        return GroupTally(code, self.today).census(
+            exact=self.exact, not_exact_because=self.not_exact_because
+        )
 
-    first = client.search_users(limit=MAX_PAGE_SIZE, offset=0, expand_full=True)
-    more = keep(_slim(first))
-    offset = MAX_PAGE_SIZE
-    if more and first.total:
-        # up to and including the page at `total`, which confirms the end when the total is
-        # an exact multiple of the page size
-        promised = list(range(MAX_PAGE_SIZE, first.total + 1, MAX_PAGE_SIZE))
-        for users in client.map_concurrently(page_at, promised):
-            more = keep(users)
-        offset = (promised[-1] + MAX_PAGE_SIZE) if promised else offset
-    while more:
-        more = keep(page_at(offset))
-        offset += MAX_PAGE_SIZE
-    return {code: summarise(code, users, today) for code, users in members.items()}
+    @property
+    def users(self) -> int:
+        """Distinct users counted (each holds one group)."""
+        return sum(c.breakdown.total for c in self.groups.values())
 
 
-def _count(user: Mapping[str, Any], key: str) -> float:
-    """loans/requests/fees arrive as {"value": "3"}, a bare number, or null when not expanded."""
-    value = user.get(key)
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    return as_float(value, default=0.0) or 0.0
+def census_all(client: AlmaClient, today: date) -> FullCensus:
+    """The census of every group, from one pass over all users, keyed by exact code.
 
+    Cheaper than a census per group, which reads every word match of every code. The pages
+    the first total promises are fetched concurrently under the client's limiter, a bounded
+    window at a time, and counted as they arrive: memory holds counts and a compact set of
+    ids, never the users. A pass that is not exact is made again once.
+    """
+    why = ""
+    tallies: dict[str, GroupTally] = {}
+    for number in range(1, FULL_SCANS + 1):
+        tallies = {}
 
-def _flags(user: Mapping[str, Any], today: date) -> dict[str, bool]:
-    inactive = code_of(user.get("status")) == "INACTIVE"
-    expiry = as_date(user.get("expiry_date"))
-    expired = expiry is not None and expiry < today
-    loans, requests, fees = (_count(user, k) > 0 for k in ("loans", "requests", "fees"))
-    candidate = inactive or expired
-    external = code_of(user.get("account_type")) == "EXTERNAL"
-    return {
-        "total": True,
-        "active": not inactive,
-        "inactive": inactive,
-        "expired": expired,
-        "internal": not external,
-        "external": external,
-        "with_loans": loans,
-        "with_requests": requests,
-        "with_fees": fees,
-        "purge_candidates": candidate,
-        "purgeable": candidate and not (loans or requests or fees),
-        "blocked_by_loans": candidate and loans,
-        "blocked_by_requests": candidate and requests,
-        "blocked_by_fees": candidate and fees,
+        def keep(user: User, tallies: dict[str, GroupTally] = tallies) -> None:
+            group = code_of(user.get("user_group"))
+            tally = tallies.get(group)
+            if tally is None:
+                tally = tallies[group] = GroupTally(group, today)
+            tally.add(user)
+
+        fetch = pages_of(client, None, order_by=FULL_SCAN_ORDER)
+        verdict = read_all(fetch, keep, fetch_many=client.iter_concurrently)
+        why = "" if verdict.exact else f"full scan {number} of every user: {verdict.why_not}"
+        if verdict.exact:
+            break
+    groups = {
+        code: tally.census(exact=not why, not_exact_because=why) for code, tally in tallies.items()
     }
+    return FullCensus(MappingProxyType(groups), today, exact=not why, not_exact_because=why)
 
 
 @dataclass(frozen=True)
@@ -175,20 +215,23 @@ def affected_users(
     target: str | None,
     purge_inactive: bool,
     today: date,
-) -> list[AffectedUser]:
-    """The members of `group` with what the plan does to each (same rules as the census)."""
-    found = []
-    for user in client.iter_users(word_query(group)):
-        if code_of(user.get("user_group")) != group:
-            continue
-        purge = purge_inactive and _flags(user, today)["purgeable"]
-        found.append(
-            AffectedUser(
-                slug,
-                group,
-                "purge" if purge else "move",
-                None if purge else target,
-                str(user.get("primary_id", "")),
-            )
+) -> tuple[list[AffectedUser], GroupCensus]:
+    """The members of `group` with what the plan does to each, and the census they came from.
+
+    Read by the same exact census as the plan, so the CSV lists the users the plan counted;
+    the census says whether the list is complete. A purge here means "inactive or expired":
+    list items carry no loans, requests or fees, and apply re-checks each user before deleting.
+    """
+    members = exact_members(client, group, today)
+    found = [
+        AffectedUser(
+            slug,
+            group,
+            "purge" if purge else "move",
+            None if purge else target,
+            primary_id,
         )
-    return sorted(found, key=lambda u: (u.action, u.primary_id))
+        for primary_id in members.primary_ids
+        for purge in [purge_inactive and primary_id in members.inactive_or_expired]
+    ]
+    return sorted(found, key=lambda u: (u.action, u.primary_id)), members.census

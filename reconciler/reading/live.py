@@ -11,24 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from types import MappingProxyType
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import as_bool, as_timestamp, clean_text
+from reconciler.alma.normalise import as_bool, clean_text
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
     LiveGroup,
     LiveState,
-    RecordTypeMapping,
     RuleReference,
 )
-from reconciler.reading.census import census, census_all, summarise, word_query
+from reconciler.reading.census import census, census_all, word_query
+from reconciler.reading.record_types import read_record_type_mappings
 from reconciler.reading.references import (
-    RECORD_TYPE_TABLE,
     read_mapping_references,
     read_references,
 )
+from reconciler.reading.sis_runs import last_patron_load_run
 
 USER_GROUPS_TABLE = "UserGroups"
 
@@ -68,8 +68,9 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
         mappings = pool.submit(read_record_type_mappings, client)
         everyone = pool.submit(client.search_users, limit=1) if moving else None
         counts = {code: pool.submit(client.count_users, word_query(code)) for code in codes}
-    estimated = {code: future.result() or 0 for code, future in counts.items()}
-    total = (everyone.result().total if everyone else None) or sum(estimated.values())
+    # Alma's -1 stays None (unknown), never 0
+    estimated = {code: future.result() for code, future in counts.items()}
+    total = _total_users(everyone.result().total if everyone else None, estimated)
     return LiveState(
         slug=state.institution.slug,
         groups=groups,
@@ -79,8 +80,18 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
         total_users=total,
         references=tuple(references.result()) if references else (),
         daily_calls_left=client.api_remaining,
-        last_sis_run=last_run.result(),
+        last_sis_run=last_run.result().newest,
+        warnings=last_run.result().warnings,
     )
+
+
+def _total_users(everyone: int | None, estimated: dict[str, int | None]) -> int | None:
+    """Alma's count of every user when it was asked for, else the sum of the word-match
+    counts (an over-count); None when that is unknown."""
+    if everyone is not None:
+        return everyone
+    counts = list(estimated.values())
+    return None if None in counts else sum(c for c in counts if c is not None)
 
 
 def _all_references(
@@ -105,19 +116,6 @@ def read_groups(client: AlmaClient) -> tuple[LiveGroup, ...]:
     )
 
 
-def read_record_type_mappings(client: AlmaClient) -> tuple[RecordTypeMapping, ...]:
-    """Rows of UserRecordTypeUserGroup: column0 is the record type, column1 the group code."""
-    table = client.get_mapping_table(RECORD_TYPE_TABLE)
-    return tuple(
-        RecordTypeMapping(
-            record_type=str(row.get("column0", "")).strip(),
-            user_group=str(row.get("column1", "")).strip(),
-            enabled=as_bool(row.get("enabled"), default=True),
-        )
-        for row in table.get("row", [])
-    )
-
-
 def read_live_with_full_census(
     client: AlmaClient, state: InstitutionState, options: ReadOptions
 ) -> LiveState:
@@ -139,8 +137,8 @@ def read_live_with_full_census(
         last_run = pool.submit(last_patron_load_run, client, since)
         groups, references = tables.result()
         found = everyone.result()
-    empty = {g.code: summarise(g.code, (), options.today) for g in groups if g.code not in found}
-    censuses = {**found, **empty}
+    # every group of the table, and any code users hold that the table lacks
+    censuses = {**found.groups, **{g.code: found.of(g.code) for g in groups}}
     return LiveState(
         slug=state.institution.slug,
         groups=groups,
@@ -148,23 +146,9 @@ def read_live_with_full_census(
         # exact, not estimates: the census read everyone
         estimated_counts=MappingProxyType({c: censuses[c].breakdown.total for c in censuses}),
         census=MappingProxyType(censuses),
-        total_users=sum(c.breakdown.total for c in found.values()),
+        total_users=found.users,
         references=references,
         daily_calls_left=client.api_remaining,
-        last_sis_run=last_run.result(),
+        last_sis_run=last_run.result().newest,
+        warnings=last_run.result().warnings,
     )
-
-
-def last_patron_load_run(client: AlmaClient, since: date) -> datetime | None:
-    """The newest run of any SIS (patron load) job submitted on or after `since`, if any."""
-    newest: datetime | None = None
-    for job in client.iter_jobs(job_type="SCHEDULED", category="SIS"):
-        job_id = str(job.get("id", ""))
-        if not job_id:
-            continue
-        for instance in client.iter_job_instances(job_id, submit_date_from=since):
-            started = as_timestamp(instance.get("start_time") or instance.get("submit_time"))
-            if started is not None:
-                started = started if started.tzinfo else started.replace(tzinfo=UTC)
-                newest = started if newest is None or started > newest else newest
-    return newest

@@ -1,7 +1,11 @@
 """Configuration that names a user group: rules in an Analytics report, other mapping tables.
 
 Fulfillment and terms-of-use rules have no REST API; FLVC can read them from an Analytics
-report ("Configurations (Limited)") named by `rules_report` in institution.yaml. Mapping tables
+report ("Configurations (Limited)") named by `rules_report` in institution.yaml. Each
+institution's key reads only its own institution's reports, so the path is per institution (in
+its own Analytics folder). Access is checked once per run: the report's first page is the check,
+and a refusal stops that institution's read with the way out (a plan that cannot see the rules
+must not retire a group they name). Mapping tables
 keyed by user group (patron and loan limits) are read through the conf API. Either way a
 retired group still named there would break or silently stop applying a rule.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from reconciler.alma import AlmaClient
+from reconciler.errors import AlmaApiError, AlmaDailyLimitError, AnalyticsAccessError
 from reconciler.model import InstitutionState
 from reconciler.model.live import RuleReference
 
@@ -26,7 +31,20 @@ def read_references(
     if not report:
         return
     known = set(codes)
-    for row in client.iter_report_rows(report):
+    try:
+        rows = list(client.iter_report_rows(report))
+    except AlmaDailyLimitError:
+        raise
+    except AlmaApiError as error:
+        institution = state.institution
+        where = f" ({institution.location})" if institution.location.line else ""
+        raise AnalyticsAccessError(
+            f"{institution.slug}: cannot read the Analytics report {report!r} named by "
+            f"rules_report{where}: {error}. The API key needs the Analytics area (read), and "
+            "each institution's key reads only its own reports: point rules_report at a report "
+            "in the institution's own Analytics folder"
+        ) from error
+    for row in rows:
         for code in _codes_in(row, known):
             name = row.get("Rule Name") or next(iter(row.values()), "")
             unit = row.get("Fulfillment Unit Name")

@@ -42,7 +42,7 @@ def _record(name: str, row: SurveyRow) -> tuple[str, ...]:
         row.status.value,
         "yes" if row.enabled else "no",
         "yes" if row.default else "no",
-        str(row.users),
+        "" if row.users is None else str(row.users),  # unknown: empty, never 0
         str(row.active),
         f"{row.external_share:.3f}",
         row.last_seen.isoformat() if row.last_seen else "",

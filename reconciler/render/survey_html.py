@@ -19,6 +19,7 @@ from reconciler.render.survey_text import (
     overall_summary,
     percent,
 )
+from reconciler.render.symbols import number
 from reconciler.survey.report import (
     REASON_COMMONLY_UNUSED,
     REASON_EMPTY,
@@ -95,7 +96,7 @@ def _bar_label(row: SurveyRow) -> str:
 
 def _bar_words(row: SurveyRow) -> str:
     """What a screen reader (and a hover tooltip) says for one bar."""
-    said = f"{_bar_label(row)}: {row.users:,} users, {row.active:,} active"
+    said = f"{_bar_label(row)}: {number(row.users)} users, {row.active:,} active"
     if not row.enabled:
         said += ", disabled in Alma"
     if row.status is not GroupStatus.KEPT:
@@ -104,8 +105,8 @@ def _bar_words(row: SurveyRow) -> str:
 
 
 def _chart(institution: InstitutionSurvey) -> str:
-    rows = sorted(institution.rows, key=lambda r: (-r.users, r.code))
-    most = max((row.users for row in rows), default=0) or 1
+    rows = sorted(institution.rows, key=lambda r: (-(r.users or 0), r.code))
+    most = max((row.users or 0 for row in rows), default=0) or 1
     span = CHART_WIDTH - LABEL_WIDTH - COUNT_SPACE
     height = ROW_HEIGHT * len(rows) + 8
     title = f"Users per group at {institution.name}"
@@ -118,7 +119,7 @@ def _chart(institution: InstitutionSurvey) -> str:
     for index, row in enumerate(rows):
         top = 4 + index * ROW_HEIGHT
         middle = top + ROW_HEIGHT / 2 + 4
-        width = round(span * row.users / most, 1)
+        width = round(span * (row.users or 0) / most, 1)  # unknown: no bar, labelled so
         width = max(width, 2.0) if row.users else 0.0  # a one-user group is still visible
         kind = "candidate" if row.candidate else "in-use"
         if index % 2:
@@ -136,7 +137,9 @@ def _chart(institution: InstitutionSurvey) -> str:
             f"<title>{words}</title></rect>"
         )
         mark = f' <tspan class="mark">◆ {_e(_short_reasons(row))}</tspan>' if row.candidate else ""
-        parts.append(f'<text x="{LABEL_WIDTH + width + 6}" y="{middle}">{row.users:,}{mark}</text>')
+        parts.append(
+            f'<text x="{LABEL_WIDTH + width + 6}" y="{middle}">{number(row.users)}{mark}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -153,7 +156,7 @@ def _table(institution: InstitutionSurvey) -> str:
         cells = (
             f"<td>{_e(row.code)}</td><td>{_e(row.description)}</td>"
             f'<td>{_e(row.status.value)}</td><td class="nw">{_e(enabled_text(row))}</td>'
-            f'<td class="n">{row.users:,}</td><td class="n">{row.active:,}</td>'
+            f'<td class="n">{number(row.users)}</td><td class="n">{row.active:,}</td>'
             f'<td class="n">{percent(row.external_share)}</td>'
             f'<td class="nw">{_e(last_seen_text(row))}</td>'
             f"<td>{_e('; '.join(row.references))}</td><td>{_e(candidate_text(row))}</td>"
@@ -178,7 +181,7 @@ def _section(institution: InstitutionSurvey) -> str:
 def _contents(survey: Survey) -> str:
     rows = "".join(
         f'<tr><td><a href="#{_e(i.slug)}">{_e(i.slug)}</a></td><td>{_e(i.name)}</td>'
-        f'<td class="n">{len(i.rows):,}</td><td class="n">{i.total_users:,}</td>'
+        f'<td class="n">{len(i.rows):,}</td><td class="n">{number(i.total_users)}</td>'
         f'<td class="n">{len(i.candidates):,}</td></tr>'
         for i in survey.institutions
     )

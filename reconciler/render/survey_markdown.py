@@ -9,6 +9,7 @@ from reconciler.render.survey_text import (
     overall_summary,
     percent,
 )
+from reconciler.render.symbols import number
 from reconciler.survey.report import InstitutionSurvey, Survey, SurveyRow
 
 HEADER = (
@@ -40,7 +41,7 @@ def _row(row: SurveyRow) -> str:
         _escape(row.description),
         row.status.value,
         enabled_text(row),
-        f"{row.users:,}",
+        number(row.users),
         f"{row.active:,}",
         percent(row.external_share),
         last_seen_text(row),

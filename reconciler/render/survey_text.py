@@ -6,7 +6,7 @@ shared by the other survey renderers, so every format says the same thing the sa
 
 from __future__ import annotations
 
-from reconciler.render.symbols import plural
+from reconciler.render.symbols import number, plural
 from reconciler.survey.report import NOTE_NO_HISTORY, InstitutionSurvey, Survey, SurveyRow
 
 DESCRIPTION_WIDTH = 32
@@ -73,7 +73,7 @@ def _cells(row: SurveyRow) -> tuple[str, ...]:
         _shorten(row.description, DESCRIPTION_WIDTH),
         row.status.value,
         enabled_text(row),
-        f"{row.users:,}",
+        number(row.users),
         f"{row.active:,}",
         percent(row.external_share),
         last_seen_text(row),

@@ -34,8 +34,18 @@ SYMBOL = {
 }
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
+UNKNOWN = "unknown"  # Alma's -1: never shown as 0
+
+
+def plural(count: int | None, word: str, many: str | None = None) -> str:
+    if count is None:
+        return f"an {UNKNOWN} number of {many or word + 's'}"
     return f"{count:,} {word}" if count == 1 else f"{count:,} {many or word + 's'}"
+
+
+def number(count: int | None) -> str:
+    """A count for a table cell: `1,234`, or `unknown` where Alma did not say."""
+    return UNKNOWN if count is None else f"{count:,}"
 
 
 def _value(value: object) -> str:
@@ -63,10 +73,12 @@ def describe(change: Change) -> str:  # noqa: PLR0911 - one phrase per action
         case PurgeUsers():
             blocked = sum(count for _, count in change.blocked)
             kept = f"; {blocked:,} kept back" if blocked else ""
-            # Alma's lists do not say who has loans: apply re-reads each user before deleting
+            # Alma's list items carry no loans, requests or fees, so the count is every inactive
+            # or expired member; apply re-reads each one with them before deleting
             return (
-                f"purge {plural(change.users, 'inactive user')} from {code}{kept} "
-                "(each re-checked for loans, requests and fees first)"
+                f"purge {plural(change.users, 'inactive or expired user')} from {code}{kept} "
+                "(apply re-checks each with expand=loans,requests,fees and keeps any who has "
+                "loans, requests or fees)"
             )
         case VerifyEmpty():
             return f"verify {code} is empty (fresh census)"

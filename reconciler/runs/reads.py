@@ -120,12 +120,22 @@ def plan_institutions(
     return plan, result
 
 
+@dataclass(frozen=True)
+class AffectedUsers:
+    """Every user a plan moves or purges, and the groups whose list is not complete."""
+
+    users: tuple[AffectedUser, ...]
+    incomplete: tuple[tuple[str, str, str], ...] = ()  # (slug, code, why): counts only
+
+
 def collect_affected_users(
     plan: Plan, desired: DesiredState, env: Mapping[str, str], *, today: date
-) -> list[AffectedUser]:
-    """Every user the plan moves or purges, read afresh (opt-in: the result holds IDs)."""
+) -> AffectedUsers:
+    """Every user the plan moves or purges, read afresh by an exact census (opt-in: the result
+    holds IDs); a group whose census is not exact is named in `incomplete`."""
     by_slug = {s.institution.slug: s for s in desired.institutions}
     found: list[AffectedUser] = []
+    incomplete: list[tuple[str, str, str]] = []
     for institution_plan in plan.institutions:
         state = by_slug[institution_plan.slug]
         retired = {g.code: g for g in state.user_groups.retired}
@@ -136,7 +146,7 @@ def collect_affected_users(
             continue
         with AlmaClient.for_institution(state.institution, env) as client:
             for code in groups:
-                found += affected_users(
+                users, census = affected_users(
                     client,
                     state.institution.slug,
                     code,
@@ -144,4 +154,7 @@ def collect_affected_users(
                     purge_inactive=retired[code].purge_inactive_users,
                     today=today,
                 )
-    return found
+                found += users
+                if not census.exact:
+                    incomplete.append((state.institution.slug, code, census.not_exact_because))
+    return AffectedUsers(tuple(found), tuple(incomplete))

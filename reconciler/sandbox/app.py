@@ -167,6 +167,7 @@ class SandboxApp:
             inst.name,
             self.base_url,
             self.jobs,
+            self.faults,
             strict_user_put=self.config.strict_user_put,
         )
         try:

@@ -11,6 +11,7 @@ from reconciler.sandbox.http import API_PREFIX
 from reconciler.sandbox.store import Store
 
 if TYPE_CHECKING:
+    from reconciler.sandbox.faults import FaultInjector
     from reconciler.sandbox.jobs import JobRunner
 
 
@@ -24,6 +25,7 @@ class Ctx:
     inst_name: str
     base_url: str
     jobs: JobRunner
+    faults: FaultInjector | None = None  # list quirks (short pages, wrong totals), if any
     strict_user_put: bool = True  # refuse a user PUT that changes more than user_group
 
     def link(self, path: str) -> str:

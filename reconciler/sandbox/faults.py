@@ -23,6 +23,10 @@ class FaultConfig:
 
     `burst_429_rate` starts a burst: that request and the next `burst_length - 1` requests of
     the same institution answer 429 PER_SECOND_THRESHOLD, as a real throttle does.
+
+    The list quirks apply to `GET /users` pages, as reported of real Alma: `short_page_rate`
+    drops 1-3 records from a page while the total still promises them; `wrong_total_rate`
+    reports a `total_record_count` off by 1-3 either way; `unknown_total_rate` reports -1.
     """
 
     error_5xx_rate: float = 0.0
@@ -31,11 +35,14 @@ class FaultConfig:
     drop_rate: float = 0.0
     slow_rate: float = 0.0
     slow_ms: int = 1500
+    short_page_rate: float = 0.0
+    wrong_total_rate: float = 0.0
+    unknown_total_rate: float = 0.0
     seed: int = 0
 
     @classmethod
     def from_spec(cls, spec: str) -> FaultConfig:
-        """Parse `5xx=0.1,429=0.05,drop=0.02,slow=0.1,slow_ms=800,burst=3,seed=7` (for a CLI)."""
+        """Parse `5xx=0.1,429=0.05,drop=0.02,slow=0.1,slow_ms=800,burst=3,short=0.02,seed=7`."""
         names = {
             "5xx": "error_5xx_rate",
             "429": "burst_429_rate",
@@ -43,6 +50,9 @@ class FaultConfig:
             "slow": "slow_rate",
             "slow_ms": "slow_ms",
             "burst": "burst_length",
+            "short": "short_page_rate",
+            "wrong_total": "wrong_total_rate",
+            "unknown_total": "unknown_total_rate",
             "seed": "seed",
         }
         values: dict[str, Any] = {}  # float rates, int counts: checked by the names above
@@ -89,6 +99,22 @@ class FaultInjector:
                 self._bursts[institution] = max(cfg.burst_length - 1, 0)
                 return Fault.THROTTLED, delay
         return Fault.NONE, delay
+
+    def dropped_from_page(self, size: int) -> frozenset[int]:
+        """Positions of a list page to leave out (a short page), usually none."""
+        with self._lock:
+            if size == 0 or not self._hit(self.config.short_page_rate):
+                return frozenset()
+            return frozenset(self._rng.sample(range(size), min(size, self._rng.randint(1, 3))))
+
+    def reported_total(self, count: int) -> int:
+        """The total_record_count to report for `count` matches: usually `count` itself."""
+        with self._lock:
+            if self._hit(self.config.unknown_total_rate):
+                return -1
+            if self._hit(self.config.wrong_total_rate):
+                return max(0, count + self._rng.choice((-3, -2, -1, 1, 2, 3)))
+            return count
 
     def _hit(self, rate: float) -> bool:
         return rate > 0 and self._rng.random() < rate

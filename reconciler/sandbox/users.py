@@ -3,6 +3,10 @@
 - `GET /users`: `q=field~value` is a case-insensitive *word* match; `user_group~X` matches the
   words of a group's code *and* description, so it can over-count, and it counts inactive and
   expired users too. Brief items carry no `user_group`; `expand=full` gives whole records.
+- With `q`, Alma does not order by primary_id: the matches come in a shuffle of their own,
+  fixed per query (the same query pages consistently), whatever `order_by` says. Without `q`
+  the order is `order_by`'s, with primary_id as the tiebreak. The fault knobs can make a page
+  short while the total still promises more, and the total wrong or -1 (faults.FaultConfig).
 - `PUT /users/{id}` is swap-all, except roles (kept when none are sent) and, for EXTERNAL users,
   the protected fields (kept unless `override` names them).
 - "Not found" is HTTP 400 with errorCode 401861.
@@ -13,9 +17,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.sandbox.codetables import RECORD_TYPE_MAPPING, mapping_rows
@@ -118,13 +124,19 @@ def list_users(ctx: Ctx, req: Request) -> Response:
             return Response(payload={"user": [], "total_record_count": -1}, root="users")
         where += f" AND {found[0]}"
         args.extend(found[1])
-    total = ctx.store.one(f"SELECT COUNT(*) FROM users WHERE {where}", tuple(args))  # noqa: S608
-    rows = ctx.store.all(
-        f"SELECT record, primary_id FROM users WHERE {where} "  # noqa: S608
-        f"ORDER BY {order} LIMIT ? OFFSET ?",
-        (*args, limit, offset),
-    )
-    count = int(total[0]) if total else 0
+        count, rows = _shuffled_page(ctx, where, args, query, limit=limit, offset=offset)
+    else:
+        total = ctx.store.one(f"SELECT COUNT(*) FROM users WHERE {where}", tuple(args))  # noqa: S608
+        count = int(total[0]) if total else 0
+        rows = ctx.store.all(
+            f"SELECT record, primary_id FROM users WHERE {where} "  # noqa: S608
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
+    if ctx.faults is not None:
+        dropped = ctx.faults.dropped_from_page(len(rows))
+        rows = [row for index, row in enumerate(rows) if index not in dropped]
+        count = ctx.faults.reported_total(count)
     if full and req.wants_json:
         # Census pages are most of the sandbox's work: splice the stored JSON instead of
         # decoding and re-encoding a hundred records per page (same bytes on the wire).
@@ -135,6 +147,30 @@ def list_users(ctx: Ctx, req: Request) -> Response:
         )
     items = [_full_item(ctx, unpack(r[0])) if full else _brief(ctx, unpack(r[0])) for r in rows]
     return Response(payload={"user": items, "total_record_count": count}, root="users")
+
+
+def _shuffled_page(
+    ctx: Ctx, where: str, args: Sequence[Any], query: str, *, limit: int, offset: int
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """The match count and one page of a `q` search, in the query's own fixed shuffle."""
+    ids = [
+        str(row[0])
+        for row in ctx.store.all(f"SELECT primary_id FROM users WHERE {where}", tuple(args))  # noqa: S608
+    ]
+    salt = f"{ctx.inst}\n{query}\n".encode()
+    ids.sort(key=lambda pid: hashlib.blake2b(salt + pid.encode(), digest_size=8).digest())
+    wanted = ids[offset : offset + limit]
+    if not wanted:
+        return len(ids), []
+    found = {
+        str(row[1]): row
+        for row in ctx.store.all(
+            "SELECT record, primary_id FROM users WHERE inst = ? AND primary_id IN "  # noqa: S608
+            f"({', '.join('?' * len(wanted))})",
+            (ctx.inst, *wanted),
+        )
+    }
+    return len(ids), [found[pid] for pid in wanted if pid in found]
 
 
 _LIST_ONLY_KEYS = (b'"link":', b'"loans":', b'"requests":', b'"fees":')

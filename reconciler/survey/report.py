@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
-from reconciler.model.live import LiveGroup, LiveState
+from reconciler.model.live import GroupCensus, LiveGroup, LiveState
 
 COMMONLY_UNUSED = (
     "15 Autologin",
@@ -36,6 +36,7 @@ REASON_EMPTY = "empty"
 REASON_NO_ACTIVE_USERS = "no active users"
 REASON_COMMONLY_UNUSED = "on FLVC's list of commonly unused groups"
 NOTE_NO_HISTORY = "no patron-load history"
+NOTE_NOT_EXACT = "count not exact"  # followed by the census's reason, with its numbers
 
 
 def reason_absent_from_loads(lookback_days: int) -> str:
@@ -60,7 +61,7 @@ class SurveyRow:
     enabled: bool
     default: bool
     status: GroupStatus
-    users: int
+    users: int | None  # None: Alma did not say (-1) and no census was taken
     active: int
     external_share: float  # external users / users, 0..1 (0 for an empty group)
     last_seen: date | None  # the newest patron-load file in which the group had users
@@ -78,7 +79,7 @@ class InstitutionSurvey:
     slug: str
     name: str
     rows: tuple[SurveyRow, ...]
-    total_users: int
+    total_users: int | None  # None: unknown
     api_calls: int
     lookback_days: int
     has_history: bool  # patron-load files were ingested, so "absent from loads" means something
@@ -101,8 +102,10 @@ class Survey:
         return sum(len(i.rows) for i in self.institutions)
 
     @property
-    def total_users(self) -> int:
-        return sum(i.total_users for i in self.institutions)
+    def total_users(self) -> int | None:
+        """Every institution's users; None when any institution's total is unknown."""
+        totals = [i.total_users for i in self.institutions]
+        return None if None in totals else sum(t for t in totals if t is not None)
 
     @property
     def candidates(self) -> int:
@@ -230,5 +233,12 @@ def _row(
         references=tuple(references),
         candidate=bool(reasons),
         reasons=tuple(reasons),
-        notes=() if history is not None else (NOTE_NO_HISTORY,),
+        notes=_notes(census, history),
     )
+
+
+def _notes(census: GroupCensus | None, history: PatronLoadHistory | None) -> tuple[str, ...]:
+    notes = [] if history is not None else [NOTE_NO_HISTORY]
+    if census is not None and not census.exact:
+        notes.append(f"{NOTE_NOT_EXACT}: {census.not_exact_because}")
+    return tuple(notes)

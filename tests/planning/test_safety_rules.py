@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
+from types import MappingProxyType
 
 import pytest
 
@@ -172,3 +174,23 @@ def test_every_violation_names_numbers_and_a_way_out() -> None:
     (found,) = safety.check(context)
     assert "25" in found.message
     assert "acknowledge_users_moved: 25" in found.way_out
+
+
+def test_census_not_exact() -> None:
+    """A retired group whose census is not exact blocks the plan, with the numbers."""
+    state = desired([U, GUEST], [RETIRE_15])
+    exact = live(LIVE_15, census={"15": breakdown(97)})
+    census = dataclasses.replace(
+        exact.census["15"],
+        exact=False,
+        not_exact_because="Alma reported 251 users but 248 distinct users were seen",
+    )
+    inexact = dataclasses.replace(exact, census=MappingProxyType({"15": census}))
+    assert Rule.CENSUS_NOT_EXACT not in violations(state, exact)
+    assert Rule.CENSUS_NOT_EXACT in violations(state, inexact)
+    changes = diff_institution(state, inexact)
+    context = safety.SafetyContext(state, inexact, FRESH, changes, 0, TODAY)
+    (found,) = safety.census_not_exact(context)
+    assert "251" in found.message
+    assert "97 members" in found.message
+    assert found.code == "15"

@@ -220,12 +220,12 @@ def test_strict_put_refuses_a_changed_field(ucf: Client) -> None:
 
 
 def test_strict_put_refuses_a_missing_field(ucf: Client) -> None:
-    """A PUT that leaves out a segment (which swap-all would wipe) is refused."""
+    """A PUT that leaves out a field (which swap-all would wipe) is refused."""
     user = _external_user(ucf)
-    body = {k: v for k, v in user.items() if k != "contact_info"}
+    body = {k: v for k, v in user.items() if k != "last_name"}
     response = ucf.put(f"/users/{user['primary_id']}", body)
     assert error_code(response) == "401676"
-    assert "contact_info is missing" in response.text
+    assert "last_name is missing" in response.text
 
 
 def test_strict_put_accepts_only_the_group_changed_without_roles(ucf: Client) -> None:

@@ -2,77 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.users import UserPage
 from reconciler.desired import load_desired_state
 from reconciler.reading.census import census, census_all
 from reconciler.sandbox import SandboxServer
+from tests.reading.harsh import HarshUsers, people
 
-T = TypeVar("T")
-R = TypeVar("R")
 TODAY = date(2026, 11, 29)
 
 
-class PagedUsers:
-    """A stand-in for the client's users list: `users` in pages, with a chosen `total`."""
-
-    def __init__(self, users: list[dict[str, Any]], total: int | None) -> None:
-        self.users, self.total = users, total
-        self.offsets: list[int] = []
-
-    def search_users(self, *, limit: int, offset: int, expand_full: bool) -> UserPage:
-        assert expand_full
-        self.offsets.append(offset)
-        return UserPage(tuple(self.users[offset : offset + limit]), self.total)  # type: ignore[arg-type]
-
-    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return [fn(item) for item in items]
-
-
-def people(count: int, group: str = "01", start: int = 0) -> list[dict[str, Any]]:
-    return [
-        {"primary_id": f"p{n}", "user_group": {"value": group}, "status": {"value": "ACTIVE"}}
-        for n in range(start, start + count)
-    ]
-
-
-def counts(client: PagedUsers) -> dict[str, int]:
+def counts(client: HarshUsers) -> tuple[dict[str, int], bool]:
     result = census_all(client, TODAY)  # type: ignore[arg-type]
-    return {code: c.breakdown.total for code, c in result.items()}
+    return {code: c.breakdown.total for code, c in result.groups.items()}, result.exact
 
 
 @pytest.mark.parametrize(
-    ("users", "total", "offsets"),
+    ("users", "total", "offsets", "exact"),
     [
-        (250, 250, [0, 100, 200]),  # a short last page ends it
-        (200, 200, [0, 100, 200]),  # an exact multiple: one empty page confirms the end
-        (250, 120, [0, 100, 200]),  # a total too low: the walk goes on past it
-        (150, None, [0, 100]),  # no total: page by page
-        (250, 900, [0, *range(100, 901, 100)]),  # a total too high costs calls, not users
-        (40, 40, [0]),
+        (250, 250, [0, 100, 200], True),  # a short last page ends it
+        (200, 200, [0, 100, 200], True),  # an exact multiple: one empty page confirms the end
+        (40, 40, [0], True),
+        # a total too low: the walk goes on past it, and the census is not exact (read twice)
+        (250, 120, [0, 100, 200] * 2, False),
+        (150, None, [0, 100] * 2, False),  # no total: page by page, never exact
     ],
 )
 def test_pages_until_a_short_page_whatever_the_total(
-    users: int, total: int | None, offsets: list[int]
+    users: int, total: int | None, offsets: list[int], exact: bool
 ) -> None:
-    """Every user is counted once; only a short page ends the walk."""
-    client = PagedUsers(people(users), total)
-    assert counts(client) == {"01": users}
-    assert sorted(client.offsets) == offsets
+    """Every user is counted once; only a short page at the total ends the walk."""
+    client = HarshUsers(people(users, "01"), totals={None: -1 if total is None else total})
+    assert counts(client) == ({"01": users}, exact)
+    assert sorted(c.offset for c in client.calls) == sorted(offsets)
+
+
+def test_a_total_too_high_costs_calls_not_users() -> None:
+    """Pages the total promises are read (and read again when short), users counted once."""
+    client = HarshUsers(people(250, "01"), totals={None: 900})
+    assert counts(client) == ({"01": 250}, False)
 
 
 def test_groups_by_exact_code_and_counts_a_user_once() -> None:
     """Codes are exact (01 is not 010); a user shown on two pages is counted once."""
     listed = people(60, "01") + people(30, "010", start=60) + people(20, "01", start=50)
-    client = PagedUsers(listed, len(listed))
-    assert counts(client) == {"01": 60, "010": 30}
+    client = HarshUsers(listed, totals={None: 90})
+    assert counts(client) == ({"01": 60, "010": 30}, True)
 
 
 def test_matches_one_census_per_group_in_the_sandbox(tmp_path: Path, seeded: Path) -> None:
@@ -83,6 +62,7 @@ def test_matches_one_census_per_group_in_the_sandbox(tmp_path: Path, seeded: Pat
         env = {"ALMA_API_URL": server.base_url, ucf.api_key_env: server.api_keys()["ucf"]}
         with AlmaClient.for_institution(ucf, env) as client:
             everyone = census_all(client, TODAY)
-            one_by_one = {code: census(client, code, TODAY) for code in everyone}
-    assert everyone == one_by_one
-    assert sum(c.breakdown.total for c in everyone.values()) > 500
+            one_by_one = {code: census(client, code, TODAY) for code in everyone.groups}
+    assert everyone.exact
+    assert everyone.groups == one_by_one
+    assert everyone.users > 500
