@@ -106,6 +106,40 @@ class AlmaConflictError(AlmaApiError):
     """Alma refused the change because of the record's state (e.g. a user with loans)."""
 
 
+class AlmaJobLimitError(AlmaConflictError):
+    """402222/402223: Alma runs at most 3 API-started jobs at once and a job 5 times an hour."""
+
+    def _describe(self) -> str:
+        return (
+            "Alma refused to start the job: at most 3 API-started jobs may run at once and one "
+            "job at most 5 times an hour; wait, then run apply again (or lower the number of bulk "
+            f"moves) — {super()._describe()}"
+        )
+
+
+class AlmaJobTemplateError(AlmaApiError):
+    """402228/402229: the institution's job template lacks a mandatory parameter or its value."""
+
+    def __init__(self, cause: AlmaApiError, *, template_file: str, parameter: str) -> None:
+        self.template_file = template_file
+        self.parameter = parameter
+        super().__init__(
+            cause.call,
+            status=cause.status,
+            alma_code=cause.alma_code,
+            alma_message=cause.alma_message,
+            tracking_id=cause.tracking_id,
+        )
+
+    def _describe(self) -> str:
+        lacks = "leaves empty" if self.alma_code == "402229" else "lacks"
+        return (
+            f"{self.template_file}: the job template {lacks} the mandatory parameter "
+            f"{self.parameter}; copy the whole payload again from Alma's Run-a-Job wizard "
+            f"(API-information step) — {super()._describe()}"
+        )
+
+
 class AlmaServerError(AlmaApiError):
     """Alma answered 5xx; retried on calls that are safe to repeat."""
 
@@ -145,6 +179,10 @@ class StalePlanError(ReconcilerError):
     Alma or the YAML changed since planning (fingerprints, desired-state hash), or the plan
     was made by another version of alma-groups (format version).
     """
+
+
+class BulkMoveError(ReconcilerError):
+    """A bulk move could not start or finish: the job is not found, or its run did not end."""
 
 
 class JournalError(ReconcilerError):

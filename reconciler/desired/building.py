@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.desired.job_template import build_job_template
 from reconciler.desired.yaml_source import Document, Path_
 from reconciler.model import (
     Institution,
@@ -53,6 +54,7 @@ def build_institution(document: Document) -> Institution:
         ),
         rate_limit_per_second=float(content.get("rate_limit_per_second", 20.0)),
         rules_report=content.get("rules_report"),
+        bulk_threshold=content.get("bulk_threshold", Institution.bulk_threshold),
         location=_location(document, ()),
     )
 
@@ -84,5 +86,11 @@ def build_user_groups(document: Document) -> UserGroups:
     return UserGroups(groups=kept, retired=retired)
 
 
-def build_state(institution: Document, groups: Document) -> InstitutionState:
-    return InstitutionState(build_institution(institution), build_user_groups(groups))
+def build_state(
+    institution: Document, groups: Document, job_template: Document | None = None
+) -> InstitutionState:
+    return InstitutionState(
+        build_institution(institution),
+        build_user_groups(groups),
+        build_job_template(job_template) if job_template is not None else None,
+    )

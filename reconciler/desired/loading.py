@@ -13,6 +13,12 @@ from pathlib import Path
 
 from reconciler.desired import semantic_checks
 from reconciler.desired.building import build_institution, build_state
+from reconciler.desired.job_template import (
+    JOB_TEMPLATE_FILE,
+    JOB_TEMPLATE_SCHEMA,
+    check_job_template,
+    read_job_template,
+)
 from reconciler.desired.schema_check import check_schema, suggest
 from reconciler.desired.yaml_source import Document, read_document
 from reconciler.errors import ConfigError, PatronLoadFileError, UsageError
@@ -22,7 +28,7 @@ from reconciler.patron_loads.store import load_history
 INSTITUTION_FILE = "institution.yaml"
 GROUPS_FILE = "user-groups.yaml"
 HISTORY_FILE = "patron-load-history.json"
-KNOWN_FILES = (INSTITUTION_FILE, GROUPS_FILE, HISTORY_FILE)
+KNOWN_FILES = (INSTITUTION_FILE, GROUPS_FILE, HISTORY_FILE, JOB_TEMPLATE_FILE)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> Validat
             problems.extend(check_schema(parsed, schema))
             documents[name] = parsed
         problems.extend(_history_problems(folder, cwd))
+        files += (folder / JOB_TEMPLATE_FILE).exists()
+        job_template = _job_template(folder, cwd, problems)
         institution, groups = documents.get(INSTITUTION_FILE), documents.get(GROUPS_FILE)
         if institution is not None:
             institution_docs[folder.name] = institution
@@ -124,13 +132,31 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> Validat
         if institution is not None and groups is not None:
             problems.extend(semantic_checks.check_institution_against_groups(institution, groups))
             if not problems:
-                states.append(build_state(institution, groups))
+                states.append(build_state(institution, groups, job_template))
     selected = frozenset(institution_docs)
     siblings = _sibling_institutions(folders, institution_docs, cwd)
     problems.extend(semantic_checks.check_unique_across_institutions(siblings, selected))
     unique = tuple(sorted(set(problems)))
     state = None if unique else DesiredState(tuple(states))
     return ValidationReport(unique, tuple(folder.name for folder in folders), files, state)
+
+
+def _job_template(folder: Path, cwd: Path | None, problems: list[Problem]) -> Document | None:
+    """The optional job template, checked; its problems are added to `problems`.
+
+    None when there is no file or it could not be parsed at all (its problems say why).
+    """
+    path = folder / JOB_TEMPLATE_FILE
+    if not path.exists():
+        return None
+    parsed = read_job_template(path, display_path(path, cwd))
+    if isinstance(parsed, list):
+        problems.extend(parsed)
+        return None
+    problems.extend(parsed.problems)
+    problems.extend(check_schema(parsed, JOB_TEMPLATE_SCHEMA))
+    problems.extend(check_job_template(parsed))
+    return parsed
 
 
 def _history_problems(folder: Path, cwd: Path | None) -> list[Problem]:

@@ -7,10 +7,17 @@ Values are immutable so that diff, plan and safety code can be pure functions ov
 """
 
 from reconciler.model.desired import (
+    FILLED_BY_TOOL,
+    GROUP_SWITCH_PARAMETER,
+    GROUP_VALUE_PARAMETER,
+    JOB_NAME_PARAMETER,
     NOWHERE,
+    SET_ID_PARAMETER,
+    UPDATE_USERS_JOB_NAME,
     DesiredState,
     Institution,
     InstitutionState,
+    JobParameter,
     KeptGroup,
     PatronLoadPolicy,
     Problem,
@@ -19,6 +26,7 @@ from reconciler.model.desired import (
     SafetyPolicy,
     Sector,
     SourceLocation,
+    UpdateUsersJobTemplate,
     UserGroups,
 )
 from reconciler.model.history import (
@@ -32,14 +40,21 @@ from reconciler.model.history import (
 )
 
 __all__ = [
+    "FILLED_BY_TOOL",
+    "GROUP_SWITCH_PARAMETER",
+    "GROUP_VALUE_PARAMETER",
+    "JOB_NAME_PARAMETER",
     "MAX_CODE_LENGTH",
     "NOWHERE",
     "NO_GROUP",
     "NO_GROUP_LABEL",
+    "SET_ID_PARAMETER",
+    "UPDATE_USERS_JOB_NAME",
     "DesiredState",
     "GroupSighting",
     "Institution",
     "InstitutionState",
+    "JobParameter",
     "KeptGroup",
     "PatronLoadFile",
     "PatronLoadHistory",
@@ -50,6 +65,7 @@ __all__ = [
     "SafetyPolicy",
     "Sector",
     "SourceLocation",
+    "UpdateUsersJobTemplate",
     "UserGroups",
     "group_label",
 ]

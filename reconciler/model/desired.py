@@ -89,6 +89,7 @@ class Institution:
     safety: SafetyPolicy = SafetyPolicy()
     rate_limit_per_second: float = 20.0
     rules_report: str | None = None  # Analytics path of the fulfillment-rules report
+    bulk_threshold: int = 1000  # users in one group from which apply moves them by a bulk job
     location: SourceLocation = field(default=NOWHERE, compare=False)
 
 
@@ -133,12 +134,63 @@ class UserGroups:
         return next((group for group in self.groups if group.default), None)
 
 
+# The parameters of "Update/Notify Users" that every bulk move sets itself; the rest of the
+# template is sent exactly as the Run-a-Job wizard showed it.
+SET_ID_PARAMETER = "set_id"
+JOB_NAME_PARAMETER = "job_name"
+GROUP_SWITCH_PARAMETER = "UPDATE_User_Information_UserGroup_Active"
+GROUP_VALUE_PARAMETER = "UPDATE_User_Information_UserGroup_Value"
+FILLED_BY_TOOL = (
+    SET_ID_PARAMETER,
+    JOB_NAME_PARAMETER,
+    GROUP_SWITCH_PARAMETER,
+    GROUP_VALUE_PARAMETER,
+)
+UPDATE_USERS_JOB_NAME = "Update/Notify Users"
+
+
+@dataclass(frozen=True)
+class JobParameter:
+    """One `{name, value}` of the wizard's payload; `filled_by_tool` ones are set per run."""
+
+    name: str
+    value: str
+    filled_by_tool: bool = False
+    location: SourceLocation = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class UpdateUsersJobTemplate:
+    """update-users-job.json: the "Update/Notify Users" run as Alma's Run-a-Job wizard shows it.
+
+    `job_id` is None when the file does not give it; apply then looks the job up by `job_name`.
+    """
+
+    job_name: str
+    parameters: tuple[JobParameter, ...]
+    job_id: str | None = None
+    location: SourceLocation = field(default=NOWHERE, compare=False)
+
+    def parameters_for(self, *, set_id: str, target_group: str, run_name: str) -> dict[str, str]:
+        """Name → value for one run: the wizard's values, with the tool's four filled in."""
+        filled = {
+            SET_ID_PARAMETER: set_id,
+            JOB_NAME_PARAMETER: run_name,
+            GROUP_SWITCH_PARAMETER: "true",
+            GROUP_VALUE_PARAMETER: target_group,
+        }
+        values = {p.name: filled.get(p.name, p.value) for p in self.parameters}
+        # a template without job_name still gets one, so Monitor Jobs says who ran it
+        return {**values, **{k: v for k, v in filled.items() if k not in values}}
+
+
 @dataclass(frozen=True)
 class InstitutionState:
-    """One institution's whole desired state: identity, policies and groups."""
+    """One institution's whole desired state: identity, policies, groups, bulk-job template."""
 
     institution: Institution
     user_groups: UserGroups
+    update_users_job: UpdateUsersJobTemplate | None = None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,10 @@ def desired_hash(state: DesiredState) -> str:
         {
             "institution": _without_locations(asdict(s.institution)),
             "user_groups": _without_locations(asdict(s.user_groups)),
+            # the job template decides how apply moves users, so a saved plan must not outlive it
+            "update_users_job": (
+                _without_locations(asdict(s.update_users_job)) if s.update_users_job else None
+            ),
         }
         for s in sorted(state.institutions, key=lambda s: s.institution.slug)
     ]

@@ -3,7 +3,8 @@
 `POST /conf/jobs/M148?op=run` ("Update/Notify Users") returns at once; a background thread
 then moves every member of the set to the target group in batches, updating the instance's
 status, progress and counters as Alma's Monitor Jobs would. At most 3 API-started jobs run at
-once (402222) and a job runs at most 5 times an hour (402223).
+once (402222) and a job runs at most 5 times an hour (402223). A run of M148 must carry every
+parameter the Run-a-Job wizard shows (402228 names the first one missing; see wizard.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from reconciler.sandbox.context import Ctx, code, datestamp, loads, now, timestamp
 from reconciler.sandbox.http import AlmaError, Request, Response, Router
 from reconciler.sandbox.store import Store, dumps
+from reconciler.sandbox.wizard import check_wizard_parameters
 
 UPDATE_USERS_JOB = "M148"
 MAX_RUNNING_API_JOBS = 3
@@ -123,21 +125,11 @@ def _check_thresholds(ctx: Ctx, job_id: str) -> None:
 
 
 def _validate_update_users(ctx: Ctx, params: dict[str, str]) -> None:
-    if "set_id" not in params:
-        raise AlmaError(400, "402228", "Mandatory parameter is missing from input: set_id")
-    if not params["set_id"]:
-        raise AlmaError(400, "402229", "Mandatory parameter value is empty: set_id")
+    check_wizard_parameters(params)  # 402228 / 402229, as Alma checks the wizard's whole list
     if not ctx.store.one(
         "SELECT 1 FROM sets WHERE inst = ? AND id = ?", (ctx.inst, params["set_id"])
     ):
         raise AlmaError(400, "60107", f"Invalid set ID: {params['set_id']}")
-    group_on = params.get("UPDATE_User_Information_UserGroup_Active", "false").lower() == "true"
-    if group_on and not params.get("UPDATE_User_Information_UserGroup_Value"):
-        raise AlmaError(
-            400,
-            "402229",
-            "Mandatory parameter value is empty: UPDATE_User_Information_UserGroup_Value",
-        )
 
 
 def run_job(ctx: Ctx, req: Request, job_id: str) -> Response:

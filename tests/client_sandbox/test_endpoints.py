@@ -13,6 +13,7 @@ from reconciler.alma.normalise import code_of
 from reconciler.errors import AlmaApiError, AlmaConflictError, AlmaNotFoundError
 from reconciler.model import DesiredState
 from reconciler.sandbox import UPDATE_USERS_JOB, SandboxServer
+from reconciler.sandbox.wizard import WIZARD_PARAMETERS, wizard_parameters
 
 from .conftest import ClientFactory, SandboxFactory, institution_of
 
@@ -231,6 +232,11 @@ def test_failed_chunk_says_how_many_were_added(ucf: AlmaClient) -> None:
     assert ucf.ledger.summary()["retries"] == 0
 
 
+def idle_run(set_id: str) -> dict[str, str]:
+    """Every wizard parameter with every change switched off: a run that changes nobody."""
+    return {**dict(WIZARD_PARAMETERS), "set_id": set_id}
+
+
 def test_bulk_move_job_runs_to_completion(ucf: AlmaClient) -> None:
     """Jobs list → M148 on a set → poll to COMPLETED_SUCCESS → group empty, the run listed."""
     manual = {j["id"]: j for j in ucf.iter_jobs("MANUAL")}
@@ -238,14 +244,7 @@ def test_bulk_move_job_runs_to_completion(ucf: AlmaClient) -> None:
     members = [u["primary_id"] for u in users_of(ucf, "15")]
     set_id = ucf.create_set("contract: move 15")["id"]
     ucf.add_set_members(set_id, members)
-    run = ucf.run_job(
-        UPDATE_USERS_JOB,
-        {
-            "set_id": set_id,
-            "UPDATE_User_Information_UserGroup_Active": "true",
-            "UPDATE_User_Information_UserGroup_Value": "GUEST",
-        },
-    )
+    run = ucf.run_job(UPDATE_USERS_JOB, wizard_parameters(set_id, "GUEST"))
     assert run.instance_id
     assert run.instance_id in run.message
     assert wait_for_job(ucf, UPDATE_USERS_JOB, run.instance_id) == "COMPLETED_SUCCESS"
@@ -271,7 +270,7 @@ def test_sis_job_instances_and_events(ucf: AlmaClient) -> None:
     assert code_of(events[0]["type"]) == "USER_REJECTED"
     set_id = ucf.create_set("contract: events")["id"]
     ucf.add_set_members(set_id, [ucf.search_users(limit=1).users[0]["primary_id"]])
-    run = ucf.run_job(UPDATE_USERS_JOB, {"set_id": set_id})
+    run = ucf.run_job(UPDATE_USERS_JOB, idle_run(set_id))
     wait_for_job(ucf, UPDATE_USERS_JOB, run.instance_id)
     with pytest.raises(AlmaApiError) as caught:
         list(ucf.iter_job_events(UPDATE_USERS_JOB, run.instance_id))
@@ -289,9 +288,9 @@ def test_three_running_api_jobs_is_402222(
     set_id = client.create_set("contract: threshold")["id"]
     client.add_set_members(set_id, [client.search_users(limit=1).users[0]["primary_id"]])
     for _ in range(3):
-        client.run_job(UPDATE_USERS_JOB, {"set_id": set_id})
+        client.run_job(UPDATE_USERS_JOB, idle_run(set_id))
     with pytest.raises(AlmaConflictError) as caught:
-        client.run_job(UPDATE_USERS_JOB, {"set_id": set_id})
+        client.run_job(UPDATE_USERS_JOB, idle_run(set_id))
     assert caught.value.alma_code == "402222"
     assert client.ledger.calls_to("POST /conf/jobs/{job_id}") == {"200": 3, "400": 1}
 
@@ -301,10 +300,10 @@ def test_five_runs_an_hour_is_402223(ucf: AlmaClient) -> None:
     set_id = ucf.create_set("contract: hourly")["id"]
     ucf.add_set_members(set_id, [ucf.search_users(limit=1).users[0]["primary_id"]])
     for _ in range(5):
-        run = ucf.run_job(UPDATE_USERS_JOB, {"set_id": set_id})
+        run = ucf.run_job(UPDATE_USERS_JOB, idle_run(set_id))
         wait_for_job(ucf, UPDATE_USERS_JOB, run.instance_id)
     with pytest.raises(AlmaConflictError) as caught:
-        ucf.run_job(UPDATE_USERS_JOB, {"set_id": set_id})
+        ucf.run_job(UPDATE_USERS_JOB, idle_run(set_id))
     assert caught.value.alma_code == "402223"
 
 

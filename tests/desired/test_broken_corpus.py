@@ -2,9 +2,10 @@
 .expected lines, and the valid tree it is dropped into passes on its own.
 
 A case's name says where its document goes: `ug-*` replaces demo's user-groups.yaml, `inst-*`
-replaces demo's institution.yaml, and `extra-NAME` is added beside them as NAME.yaml (a stray
-file). A document holding `# pad-to-bytes: N` is padded with comment lines to exactly N bytes
-when it is put in place, so the oversized case needs no big file in git.
+replaces demo's institution.yaml, `job-*` replaces demo's update-users-job.json, and
+`extra-NAME` is added beside them as NAME.yaml (a stray file). A document holding
+`# pad-to-bytes: N` is padded with comment lines to exactly N bytes when it is put in place, so
+the oversized case needs no big file in git.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from reconciler.desired.yaml_source import MAX_DOCUMENT_BYTES
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BROKEN = FIXTURES / "broken"
 VALID = FIXTURES / "valid" / "institutions"
-CASES = sorted(path for path in BROKEN.iterdir() if path.suffix in {".yaml", ".bin"})
-REPLACES = {"ug": "user-groups.yaml", "inst": "institution.yaml"}
+CASES = sorted(path for path in BROKEN.iterdir() if path.suffix in {".yaml", ".json", ".bin"})
+REPLACES = {"ug": "user-groups.yaml", "inst": "institution.yaml", "job": "update-users-job.json"}
 PAD_MARKER = b"# pad-to-bytes: "
 
-PROBLEM_LINE = re.compile(r"^institutions/[a-z]+/[a-z-]+\.yaml:\d+:\d+: ")
+PROBLEM_LINE = re.compile(r"^institutions/[a-z]+/[a-z-]+\.(yaml|json):\d+:\d+: ")
 FOLDER_LINE = re.compile(r"^institutions/[a-z]+: ")  # a stray file: the folder has no line
-SUMMARY = re.compile(r"^(\d+) problems? in \d+ files? \(2 institutions, 4 files checked\)$")
+SUMMARY = re.compile(r"^(\d+) problems? in \d+ files? \(2 institutions, 5 files checked\)$")
 
 
 def _pad(data: bytes) -> bytes:
@@ -90,7 +91,7 @@ def test_corpus_is_complete() -> None:
     """The corpus has at least 60 cases, each named for its target and paired with an .expected."""
     stems = [case.stem for case in CASES]
     assert len(stems) >= 60
-    assert len(set(stems)) == len(stems), "a case exists as both .yaml and .bin"
+    assert len(set(stems)) == len(stems), "a case exists under two suffixes"
     assert all(stem.split("-", 1)[0] in {*REPLACES, "extra"} for stem in stems), stems
     expected = {path.stem for path in BROKEN.glob("*.expected")}
     assert expected == set(stems)
@@ -108,7 +109,7 @@ def test_valid_tree_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     """The valid two-institution tree the cases break exits 0 with the ok summary."""
     shutil.copytree(VALID, tmp_path / "institutions")
     exit_code, lines, _ = _validate(tmp_path, monkeypatch)
-    assert (exit_code, lines) == (0, ["ok: 2 institutions, 4 files valid"])
+    assert (exit_code, lines) == (0, ["ok: 2 institutions, 5 files valid"])
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,4 +119,4 @@ def test_utf8_bom_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         path = tmp_path / "institutions" / "demo" / name
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     exit_code, lines, _ = _validate(tmp_path, monkeypatch)
-    assert (exit_code, lines) == (0, ["ok: 2 institutions, 4 files valid"])
+    assert (exit_code, lines) == (0, ["ok: 2 institutions, 5 files valid"])

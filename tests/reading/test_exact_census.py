@@ -8,8 +8,8 @@ from types import MappingProxyType
 
 from reconciler.alma import AlmaClient
 from reconciler.model import KeptGroup, PatronLoadHistory, RetiredGroup
-from reconciler.model.plan import InstitutionPlan, Rule
 from reconciler.model.live import LiveGroup
+from reconciler.model.plan import InstitutionPlan, Rule
 from reconciler.planning.plan import plan_institution
 from reconciler.reading.census import (
     census_all,

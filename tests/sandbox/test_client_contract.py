@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.sandbox import RULES_REPORT_PATH, SandboxServer
+from reconciler.sandbox.wizard import wizard_parameters
 
 from .conftest import institution
 
@@ -45,14 +46,7 @@ def test_client_bulk_move_through_set_and_job(client: Any) -> None:
     ]
     created = client.create_set("contract move")
     client.add_set_members(created["id"], members)
-    run = client.run_job(
-        "M148",
-        {
-            "set_id": created["id"],
-            "UPDATE_User_Information_UserGroup_Active": "true",
-            "UPDATE_User_Information_UserGroup_Value": "GR",
-        },
-    )
+    run = client.run_job("M148", wizard_parameters(created["id"], "GR"))
     for _ in range(200):
         status = client.get_job_instance("M148", run.instance_id)["status"]["value"]
         if status.startswith("COMPLETED"):

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.sandbox import JobTiming, SandboxServer
+from reconciler.sandbox.wizard import WIZARD_PARAMETERS, wizard_parameters
 
 from .conftest import Client, error_code, xml_root
-
-GROUP = "UPDATE_User_Information_UserGroup_"
 
 
 def _set(client: Client, name: str, members: list[str]) -> str:
@@ -38,13 +37,7 @@ def _set(client: Client, name: str, members: list[str]) -> str:
 
 
 def _run(client: Client, set_id: str, target: str) -> Any:
-    params = {
-        "set_id": set_id,
-        "job_name": "move",
-        f"{GROUP}Active": "true",
-        f"{GROUP}Value": target,
-        f"{GROUP}Condition": "Null",
-    }
+    params = wizard_parameters(set_id, target, "move")
     body = {"parameter": [{"name": {"value": k}, "value": v} for k, v in params.items()]}
     return client.post("/conf/jobs/M148", body, op="run")
 
@@ -139,10 +132,67 @@ def test_job_into_disabled_group_fails_per_user(ucf: Client) -> None:
     )
 
 
-def test_job_needs_set_id(ucf: Client) -> None:
-    """A run without set_id is 402228."""
-    response = ucf.post("/conf/jobs/M148", {"parameter": []}, op="run")
-    assert error_code(response) == "402228"
+def _post_params(client: Client, params: dict[str, str]) -> Any:
+    body = {"parameter": [{"name": {"value": k}, "value": v} for k, v in params.items()]}
+    return client.post("/conf/jobs/M148", body, op="run")
+
+
+def _message(response: Any) -> str:
+    return str(response.json()["errorList"]["error"][0]["errorMessage"])
+
+
+def test_every_wizard_parameter_is_mandatory(ucf: Client) -> None:
+    """Leaving out any one of the wizard's parameters is 402228 naming it, as in Alma."""
+    set_id = _set(ucf, "strict", _ids(ucf, "15")[:1])
+    complete = wizard_parameters(set_id, "GR")
+    assert len(complete) == len(WIZARD_PARAMETERS) == 72
+    for name in complete:
+        response = _post_params(ucf, {k: v for k, v in complete.items() if k != name})
+        assert response.status_code == 400
+        assert error_code(response) == "402228"
+        assert _message(response) == f"Mandatory parameter is missing from input: {name}"
+    assert error_code(ucf.post("/conf/jobs/M148", {"parameter": []}, op="run")) == "402228"
+
+
+def test_empty_mandatory_values_are_402229(ucf: Client) -> None:
+    """An empty set_id, or an empty value for a switch that is on, is 402229 naming it."""
+    set_id = _set(ucf, "empty", _ids(ucf, "15")[:1])
+    for params, name in (
+        ({**wizard_parameters(set_id, "GR"), "set_id": ""}, "set_id"),
+        (wizard_parameters(set_id, ""), "UPDATE_User_Information_UserGroup_Value"),
+    ):
+        response = _post_params(ucf, params)
+        assert error_code(response) == "402229"
+        assert _message(response) == f"Mandatory parameter value is empty: {name}"
+
+
+def test_empty_values_of_switches_that_are_off_are_accepted(ucf: Client) -> None:
+    """Campus_Value is empty in the wizard's payload while Campus_Active is off: Alma runs it."""
+    set_id = _set(ucf, "ok", _ids(ucf, "15")[:1])
+    params = wizard_parameters(set_id, "GR")
+    assert params["UPDATE_User_Information_Campus_Value"] == ""
+    assert _post_params(ucf, params).status_code == 200
+
+
+def test_job_changes_the_group_and_nothing_else(ucf: Client) -> None:
+    """After the run every member's record equals its old one except user_group; counters add up."""
+    movers = _ids(ucf, "15")
+    before = {m: ucf.get(f"/users/{m}").json() for m in movers}
+    done = _wait(ucf, _run(ucf, _set(ucf, "exact", movers), "GR").json()["additional_info"]["link"])
+    assert done["status"]["value"] == "COMPLETED_SUCCESS"
+    counters = {c["type"]["value"]: int(c["value"]) for c in done["counter"]}
+    assert counters == {
+        "c.jobs.users.total": len(movers),
+        "c.jobs.users.updated": len(movers),
+        "c.jobs.users.unchanged": 0,
+        "c.jobs.users.failed": 0,
+    }
+    for member, old in before.items():
+        new = ucf.get(f"/users/{member}").json()
+        assert new["user_group"]["value"] == "GR"
+        assert {k: v for k, v in new.items() if k != "user_group"} == {
+            k: v for k, v in old.items() if k != "user_group"
+        }
 
 
 def test_three_running_api_jobs_at_most(

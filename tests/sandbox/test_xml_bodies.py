@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconciler.sandbox import SandboxServer
+from reconciler.sandbox.wizard import wizard_parameters
 
 from .conftest import Client
 
@@ -47,11 +48,11 @@ def test_run_job_with_xml_parameters(sandbox: SandboxServer) -> None:
     set_id = client.post(
         "/conf/sets", {"name": "x", "type": {"value": "ITEMIZED"}, "content": {"value": "USER"}}
     ).json()["id"]
-    body = f"""<job><parameters>
-      <parameter><name>set_id</name><value>{set_id}</value></parameter>
-      <parameter><name>UPDATE_User_Information_UserGroup_Active</name><value>true</value></parameter>
-      <parameter><name>UPDATE_User_Information_UserGroup_Value</name><value>GR</value></parameter>
-    </parameters></job>"""
+    rows = "".join(
+        f"<parameter><name>{name}</name><value>{value}</value></parameter>"
+        for name, value in wizard_parameters(set_id, "GR").items()
+    )
+    body = f"<job><parameters>{rows}</parameters></job>"
     response = client.session.post(
         f"{client.base}/conf/jobs/M148", params={"op": "run"}, data=body, headers=XML, timeout=5
     )

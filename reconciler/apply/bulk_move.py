@@ -1,0 +1,373 @@
+"""Bulk move: put a retired group's members in an itemized USER set and run "Update/Notify Users".
+
+One call of `run_bulk_move` does one group's move: look up the job (when the template has no
+id), create the set, add the members in chunks of at most 1000, run the job with the
+institution's template (set_id, job_name and the user-group switch and value filled in, every
+other parameter as the Run-a-Job wizard gave it), poll the instance with backoff until it ends,
+read its counters, and delete the set. `bulk_move_cost` is the API calls that takes, polls aside.
+
+What this module does not do, on purpose: the job's counters are not a census, and the job may
+leave members behind (a record it could not update, a user who joined the group meanwhile). The
+residue, the fresh exact census and the per-user mop-up belong to the apply engine, which calls
+this and then counts the group again.
+
+Design decisions:
+- The job is looked up before the set is created, so a missing job leaves nothing behind.
+- The set is deleted in a `finally`, also when adding members or starting the job failed; a
+  failed delete is reported (an event, `set_deleted=False`) and never raised over the original
+  error. One exception: when the job was (or may have been) started but was not seen to finish
+  (poll timeout, no answer to the run, a lost instance link, an error while polling), the set
+  is kept, because deleting the set a running job works on could stop it halfway; the event
+  says so and names the set.
+- Unknown member ids are skipped (`fail_on_invalid_id=false`): a user deleted since the census
+  must not stop the move of thousands; the engine's census accounts for everyone.
+- Events carry ids of sets, jobs and instances, counts and statuses, never a patron's id, and
+  errors from adding members have member ids masked (Alma's message names the first bad one).
+
+Assumptions about real Alma (unverified; the sandbox is at least as strict):
+- The job's id differs between institutions (M148 was seen at one), so without `id` in the
+  template it is found by name (case and spaces aside) among `GET /conf/jobs?type=MANUAL`
+  (read in pages of 100; the cost counts one page).
+- Alma answers 402228 for any wizard parameter missing, 402229 for an empty mandatory value,
+  402222/402223 at 3 running API jobs or 5 runs of one job in an hour.
+- A run's answer links to its instance (`additional_info.link`). Statuses come from the
+  `systemJobStatus` table and only COMPLETED_SUCCESS is documented; a run counts as ended when
+  its status starts with COMPLETED, is one of FAILED/ABORTED/CANCELLED/SKIPPED, or it has an
+  `end_time`; anything else is polled until the timeout.
+- Counter codes differ by job; they are passed on as Alma names them (name → int).
+- The run's events are not read: Alma serves them only for jobs of category USERS/SIS (60332
+  otherwise), they list rejected users by id, and the engine's census finds the residue anyway.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from reconciler.alma import AlmaClient
+from reconciler.alma.bulk import JOB, MAX_SET_MEMBERS_PER_CALL
+from reconciler.alma.normalise import code_of
+from reconciler.alma.payloads import JobInstance
+from reconciler.errors import (
+    AlmaApiError,
+    AlmaCall,
+    AlmaJobLimitError,
+    AlmaJobTemplateError,
+    AlmaNetworkError,
+    AlmaServerError,
+    AlmaUnexpectedBodyError,
+    BulkMoveError,
+)
+from reconciler.model import FILLED_BY_TOOL, UpdateUsersJobTemplate
+
+# create set + look up job (one page) + run job + final read of the instance + delete set
+_FIXED_CALLS = 5
+_ENDED = frozenset({"FAILED", "ABORTED", "CANCELLED", "SKIPPED"})
+_MANDATORY_MESSAGE = re.compile(r":\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s*\.?\s*$")
+
+BulkEventKind = Literal[
+    "set_created",
+    "members_added",
+    "job_submitted",
+    "job_finished",
+    "set_deleted",
+    "set_delete_failed",
+    "set_kept",
+]
+
+
+def bulk_move_cost(users: int) -> int:
+    """API calls of one bulk move of `users` members, excluding the polls while the job runs."""
+    if users < 0:
+        raise ValueError("users must not be negative")
+    return _FIXED_CALLS + -(-users // MAX_SET_MEMBERS_PER_CALL)
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How to wait for the job: delays grow by `factor` from `first_delay_s` to `max_delay_s`,
+    and the wait gives up after `timeout_s`. `sleep` and `clock` are injectable for tests."""
+
+    first_delay_s: float = 2.0
+    factor: float = 1.5
+    max_delay_s: float = 60.0
+    timeout_s: float = 3 * 3600.0  # 50,000 users take Alma tens of minutes, not hours
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.first_delay_s <= 0 or self.factor < 1 or self.max_delay_s < self.first_delay_s:
+            raise ValueError("poll delays must be positive, growing, and capped above the first")
+
+    def delays(self) -> Iterator[float]:
+        """first, first·factor, ... capped at max_delay_s, forever."""
+        delay = self.first_delay_s
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.max_delay_s)
+
+
+@dataclass(frozen=True)
+class BulkEvent:
+    """One step of a bulk move, for the journal: ids of Alma objects and counts, no patron data."""
+
+    kind: BulkEventKind
+    set_id: str
+    job_id: str = ""
+    instance_id: str = ""
+    added: int = 0
+    total: int = 0
+    status: str = ""
+    counters: Mapping[str, int] = field(default_factory=dict)
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as a JSON-ready mapping (only the fields that say something)."""
+        values: dict[str, Any] = {"kind": self.kind, "set_id": self.set_id}
+        for name in ("job_id", "instance_id", "added", "total", "status", "detail"):
+            if value := getattr(self, name):
+                values[name] = value
+        if self.counters:
+            values["counters"] = dict(self.counters)
+        return values
+
+
+@dataclass(frozen=True)
+class BulkMoveOutcome:
+    """How the job ended. The engine still counts the group afresh: counters are not a census."""
+
+    set_id: str
+    job_id: str
+    instance_id: str
+    status: str
+    counters: Mapping[str, int]
+    polls: int  # reads of the instance that found it still running
+    set_deleted: bool
+
+    @property
+    def completed_successfully(self) -> bool:
+        return self.status == "COMPLETED_SUCCESS"
+
+
+def _ignore(_: BulkEvent) -> None:
+    """The default event sink."""
+
+
+def run_bulk_move(
+    client: AlmaClient,
+    *,
+    slug: str,
+    source: str,
+    target: str,
+    member_ids: Sequence[str],
+    template: UpdateUsersJobTemplate,
+    on_event: Callable[[BulkEvent], None] = _ignore,
+    poll: PollPolicy = PollPolicy(),  # frozen, so one shared default is safe
+) -> BulkMoveOutcome:
+    """Move `member_ids` from group `source` to `target` with one set and one job run."""
+    members = list(dict.fromkeys(member_ids))  # a repeated id would be Alma's 60115
+    if not members:
+        raise ValueError("a bulk move needs at least one member")
+    if not target:
+        raise ValueError("a bulk move needs a target group")
+    job_id = template.job_id or find_job_id(client, template, slug=slug)
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    created = client.create_set(
+        f"alma-groups {slug} move {source} to {target} {stamp}",
+        description="Created by alma-groups apply for one bulk move; deleted when the job ends.",
+    )
+    set_id = str(created["id"])
+    on_event(BulkEvent("set_created", set_id, total=len(members)))
+    started = False  # a job that was started and not seen to end keeps its set
+    instance_id, status, counters, polls, deleted = "", "", {}, 0, False
+    try:
+        _add_members(client, set_id, members, on_event)
+        parameters = template.parameters_for(
+            set_id=set_id,
+            target_group=target,
+            run_name=f"Update/Notify Users - via API - alma-groups {slug}: {source} to {target}",
+        )
+        try:
+            run = client.run_job(job_id, parameters)
+        except AlmaApiError as error:
+            # no answer, or a 5xx: the job may have started all the same, so its set stays
+            started = isinstance(error, AlmaNetworkError | AlmaServerError)
+            raise _explained(error, template) from error
+        started = True
+        instance_id = run.instance_id
+        if not instance_id:
+            raise AlmaUnexpectedBodyError(
+                AlmaCall("POST", JOB.format(job_id=job_id)),
+                status=200,
+                alma_message=f"the run of job {job_id} did not link to its instance",
+            )
+        on_event(BulkEvent("job_submitted", set_id, job_id=job_id, instance_id=instance_id))
+        instance, polls = _wait(client, job_id, instance_id, poll, slug=slug, set_id=set_id)
+        started = False
+        status, counters = code_of(instance.get("status")), _counters(instance)
+        on_event(
+            BulkEvent(
+                "job_finished",
+                set_id,
+                job_id=job_id,
+                instance_id=instance_id,
+                status=status,
+                counters=counters,
+            )
+        )
+    finally:
+        if started:
+            on_event(
+                BulkEvent(
+                    "set_kept",
+                    set_id,
+                    job_id=job_id,
+                    instance_id=instance_id,
+                    detail="the job was started and not seen to end; delete the set after it",
+                )
+            )
+        else:
+            deleted = _delete_set(client, set_id, on_event)
+    return BulkMoveOutcome(set_id, job_id, instance_id, status, counters, polls, deleted)
+
+
+def find_job_id(client: AlmaClient, template: UpdateUsersJobTemplate, *, slug: str) -> str:
+    """The id of the manual job named as in the template; BulkMoveError when none or several."""
+    jobs = list(client.iter_jobs("MANUAL"))
+    wanted = template.job_name.strip().casefold()
+    found = sorted(
+        {str(j.get("id")) for j in jobs if j.get("name", "").strip().casefold() == wanted}
+    )
+    where = template.location.file
+    if not found:
+        raise BulkMoveError(
+            f"{slug}: no manual job named {template.job_name!r} among the {len(jobs)} that "
+            f'GET /conf/jobs?type=MANUAL lists; add the job\'s id as "id" in {where} (the '
+            "Run-a-Job wizard's API-information URL shows it: /conf/jobs/<id>?op=run)"
+        )
+    if len(found) > 1:
+        raise BulkMoveError(
+            f"{slug}: {len(found)} manual jobs are named {template.job_name!r} "
+            f'({", ".join(found)}); add the right one\'s id as "id" in {where}'
+        )
+    return found[0]
+
+
+def _add_members(
+    client: AlmaClient, set_id: str, members: list[str], on_event: Callable[[BulkEvent], None]
+) -> None:
+    """Chunks of at most 1000, one event per chunk; errors come back with member ids masked."""
+    added = 0
+    for start in range(0, len(members), MAX_SET_MEMBERS_PER_CALL):
+        chunk = members[start : start + MAX_SET_MEMBERS_PER_CALL]
+        try:
+            client.add_set_members(set_id, chunk, fail_on_invalid_id=False)
+        except AlmaApiError as error:
+            raise _masked(error, chunk) from None  # the cause's message names a member
+        added += len(chunk)
+        on_event(BulkEvent("members_added", set_id, added=added, total=len(members)))
+
+
+def _masked(error: AlmaApiError, ids: Sequence[str]) -> AlmaApiError:
+    """The same error with any of `ids` in Alma's message replaced by <member>."""
+    known = set(ids)
+    message = re.sub(
+        r"[^\s:,;'\"()]+",
+        lambda match: "<member>" if match.group(0) in known else match.group(0),
+        error.alma_message,
+    )
+    masked = type(error)(
+        error.call,
+        status=error.status,
+        alma_code=error.alma_code,
+        alma_message=message,
+        tracking_id=error.tracking_id,
+    )
+    for note in getattr(error, "__notes__", ()):
+        masked.add_note(note)
+    return masked
+
+
+def _explained(error: AlmaApiError, template: UpdateUsersJobTemplate) -> AlmaApiError:
+    """402228/402229 about the template's parameters, and the job limits, said plainly."""
+    if error.alma_code in {"402222", "402223"}:
+        return AlmaJobLimitError(
+            error.call,
+            status=error.status,
+            alma_code=error.alma_code,
+            alma_message=error.alma_message,
+            tracking_id=error.tracking_id,
+        )
+    if error.alma_code in {"402228", "402229"}:
+        match = _MANDATORY_MESSAGE.search(error.alma_message)
+        parameter = match.group("name") if match else "(Alma did not say which)"
+        if parameter not in FILLED_BY_TOOL:  # one the tool fills in would be our own bug
+            return AlmaJobTemplateError(
+                error, template_file=template.location.file, parameter=parameter
+            )
+    return error
+
+
+def _wait(
+    client: AlmaClient,
+    job_id: str,
+    instance_id: str,
+    poll: PollPolicy,
+    *,
+    slug: str,
+    set_id: str,
+) -> tuple[JobInstance, int]:
+    """Read the instance with growing pauses until it ends; (last read, reads that found it
+    still running)."""
+    deadline = poll.clock() + poll.timeout_s
+    for polls, delay in enumerate(poll.delays()):
+        instance = client.get_job_instance(job_id, instance_id)
+        if _ended(instance):
+            return instance, polls
+        remaining = deadline - poll.clock()
+        if remaining <= 0:
+            raise BulkMoveError(
+                f"{slug}: job {job_id} run {instance_id} has not ended after "
+                f"{_duration(poll.timeout_s)} (status {code_of(instance.get('status')) or '?'}, "
+                f"progress {instance.get('progress', '?')}%); it may still be running: check "
+                f"Monitor Jobs in Alma, then run apply again, which counts the group afresh and "
+                f"moves who is left; set {set_id} was kept for the job, delete it afterwards"
+            )
+        poll.sleep(min(delay, remaining))
+    raise AssertionError("unreachable: delays() never ends")  # pragma: no cover
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _ended(instance: JobInstance) -> bool:
+    status = code_of(instance.get("status")).upper()
+    return status.startswith("COMPLETED") or status in _ENDED or bool(instance.get("end_time"))
+
+
+def _counters(instance: JobInstance) -> dict[str, int]:
+    """Counter code → value; values that are not whole numbers are left out."""
+    counters: dict[str, int] = {}
+    for counter in instance.get("counter") or ():
+        name = code_of(counter.get("type"))
+        value = str(counter.get("value", "")).strip()
+        if name and value.lstrip("-").isdigit():
+            counters[name] = int(value)
+    return counters
+
+
+def _delete_set(client: AlmaClient, set_id: str, on_event: Callable[[BulkEvent], None]) -> bool:
+    """Delete the set; a failure becomes an event (never raised over the error that led here)."""
+    try:
+        client.delete_set(set_id)
+    except AlmaApiError as error:
+        on_event(BulkEvent("set_delete_failed", set_id, detail=str(error)))
+        return False
+    on_event(BulkEvent("set_deleted", set_id))
+    return True
