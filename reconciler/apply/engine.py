@@ -27,12 +27,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from reconciler.alma import AlmaClient
+from reconciler.apply.bulk_move import PollPolicy
 from reconciler.apply.journal import Entry, Journal, operations
 from reconciler.apply.members import read_members
 from reconciler.apply.moves import DONE, recheck_move
 from reconciler.apply.purge import purge_users
 from reconciler.apply.report import ApplyReport, Failure, GroupReport
-from reconciler.apply.strategies import DEFAULT_BULK_THRESHOLD, MoveTally, PerUserMove
+from reconciler.apply.strategies import MoveTally, choose_strategy
 from reconciler.apply.tables import USER_GROUPS, apply_group_changes, change_mapping_rows
 from reconciler.errors import (
     AlmaDailyLimitError,
@@ -60,11 +61,11 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class ApplySettings:
-    """How to apply: the day (for expiry), the bulk threshold, and a progress callback."""
+    """How to apply: the day (for expiry), a progress callback, the bulk job's polling."""
 
     today: date
-    bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     progress: Progress | None = None
+    poll: PollPolicy = field(default_factory=PollPolicy)  # how a bulk job is polled
     resume_from: Sequence[Entry] = field(default=())  # entries of the journal being resumed
 
 
@@ -172,7 +173,7 @@ def _settle_in_flight(client: AlmaClient, journal: Journal, entries: Sequence[En
                 journal.outcome(
                     operation.op_id, "purge", "skipped", why="not deleted; re-checked", resumed=True
                 )
-        else:  # table writes are re-read and redone as needed by the steps that follow
+        else:  # table writes and bulk jobs: the steps that follow re-read Alma and carry on
             journal.outcome(operation.op_id, operation.op, "unknown", resumed=True)
 
 
@@ -205,7 +206,9 @@ def _retire_users(
         to_move = [m.primary_id for m in members.members if m.primary_id not in set(to_purge)]
         moved = purged = instead = MoveTally()
         if to_move and target:
-            strategy = PerUserMove()
+            strategy = choose_strategy(
+                len(to_move), state, today=settings.today, poll=settings.poll
+            )
             moved = strategy.run(
                 client, journal, to_move, source=code, target=target, progress=settings.progress
             )

@@ -53,13 +53,22 @@ class Reversal:
 
 
 def reversal_of(entries: Sequence[Entry]) -> Reversal:
-    """Read a journal's operations: only moves recorded done are moved back."""
+    """Read a journal's operations: moves recorded done, and every member of a bulk job."""
     ops = list(operations(list(entries)))
     moves = tuple(
         (str(o.intent["user"]), str(o.intent["group_before"]), str(o.intent["group_after"]))
         for o in ops
         if o.op in ("move", "move_instead") and _done(o)
     )
+    # a bulk job's members: it may have moved any of them (whatever its counters say), and
+    # moving back checks each user is still in the group the job set
+    bulk = tuple(
+        (str(user), str(o.intent["group_before"]), str(o.intent["group_after"]))
+        for o in ops
+        if o.op == "bulk_move"
+        for user in o.intent.get("users") or []
+    )
+    moves = tuple(dict.fromkeys(bulk + moves))
     disabled: list[str] = []
     deleted: list[str] = []
     removed: list[Mapping[str, Any]] = []

@@ -13,22 +13,23 @@ imports them), so the number a reviewer sees and the calls apply makes cannot dr
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
-from reconciler.alma import MAX_SET_MEMBERS_PER_CALL, AlmaClient
+from reconciler.alma import AlmaClient
+from reconciler.apply.bulk_move import BulkEvent, PollPolicy, bulk_move_cost, run_bulk_move
 from reconciler.apply.journal import Journal
-from reconciler.apply.members import census_calls
+from reconciler.apply.members import census_calls, read_members
 from reconciler.apply.moves import DONE, FAILED, UserOutcome, move_user
 from reconciler.errors import AlmaDailyLimitError
+from reconciler.model import InstitutionState, UpdateUsersJobTemplate
 
 DEFAULT_BULK_THRESHOLD = 1000
 PER_USER_CALLS = 2  # GET, PUT
 PURGE_CALLS = 2  # GET with expand=loans,requests,fees, DELETE
 TABLE_WRITE_CALLS = 2  # GET the whole table, PUT it back
-BULK_FIXED_CALLS = 5  # job lookup, create set, run job, read counters, delete set
 
 Progress = Callable[[int], None]  # called with the number of users just finished
 
@@ -58,8 +59,8 @@ def per_user_cost(users: int) -> int:
 
 
 def bulk_cost(users: int) -> int:
-    """Set, chunks of members, job run and clean-up, then the census that finds the residue."""
-    return BULK_FIXED_CALLS + math.ceil(users / MAX_SET_MEMBERS_PER_CALL) + census_calls(0)
+    """Set, chunks of members, job run and clean-up (polls aside), then the residue census."""
+    return bulk_move_cost(users) + census_calls(0)
 
 
 def purge_cost(users: int) -> int:
@@ -123,3 +124,81 @@ class PerUserMove:
 
         client.map_concurrently(one, member_ids)
         return tally
+
+
+class BulkMove:
+    """An itemized set and the Update/Notify Users job, then a per-user mop-up of the residue.
+
+    The member ids are journaled (one intent) before the job starts, so a rollback or a resume
+    knows whom the job may have moved; the job's events go to the journal as notes (no patron
+    data). Its counters are not trusted: the engine's fresh census finds whoever is still in
+    the group, and those are moved one by one.
+    """
+
+    name = "bulk"
+
+    def __init__(
+        self, template: UpdateUsersJobTemplate, *, slug: str, today: date, poll: PollPolicy
+    ) -> None:
+        self.template = template
+        self.slug = slug
+        self.today = today
+        self.poll = poll
+
+    @staticmethod
+    def cost(users: int) -> int:
+        return bulk_cost(users)
+
+    def run(
+        self,
+        client: AlmaClient,
+        journal: Journal,
+        member_ids: Sequence[str],
+        *,
+        source: str,
+        target: str,
+        progress: Progress | None = None,
+    ) -> MoveTally:
+        """Run the job over `member_ids`, then move the residue per user."""
+        op_id = f"bulk:{source}->{target}"
+        journal.intent(
+            op_id, "bulk_move", group_before=source, group_after=target, users=list(member_ids)
+        )
+
+        def note(event: BulkEvent) -> None:
+            journal.note("bulk_event", **event.as_dict())
+
+        outcome = run_bulk_move(
+            client,
+            slug=self.slug,
+            source=source,
+            target=target,
+            member_ids=member_ids,
+            template=self.template,
+            on_event=note,
+            poll=self.poll,
+        )
+        journal.outcome(
+            op_id, "bulk_move", outcome.status, counters=dict(outcome.counters), polls=outcome.polls
+        )
+        residue = read_members(client, source, self.today)
+        asked = set(member_ids)
+        left = [m.primary_id for m in residue.members if m.primary_id in asked]
+        if progress is not None:
+            progress(len(member_ids) - len(left))
+        mop_up = PerUserMove().run(
+            client, journal, left, source=source, target=target, progress=progress
+        )
+        mop_up.done += len(member_ids) - len(left)
+        return mop_up
+
+
+def choose_strategy(
+    users: int, state: InstitutionState, *, today: date, poll: PollPolicy
+) -> PerUserMove | BulkMove:
+    """Bulk at or above the institution's `bulk_threshold` when it has a job template."""
+    template = state.update_users_job
+    threshold = state.institution.bulk_threshold
+    if template is not None and uses_bulk(users, bulk_threshold=threshold, has_template=True):
+        return BulkMove(template, slug=state.institution.slug, today=today, poll=poll)
+    return PerUserMove()

@@ -134,7 +134,11 @@ def plan_institution(
 ) -> InstitutionPlan:
     """Diff, cost and check one institution."""
     changes = diff_institution(state, live)
-    calls = estimate_api_calls(changes)
+    calls = estimate_api_calls(
+        changes,
+        bulk_threshold=state.institution.bulk_threshold,
+        has_job_template=state.update_users_job is not None,
+    )
     context = safety.SafetyContext(state, live, history, changes, calls, today)
     return InstitutionPlan(
         slug=state.institution.slug,
