@@ -26,7 +26,6 @@ from .helpers import (
     without_group,
 )
 
-
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "institutions"
 QUICK_POLLS = PollPolicy(first_delay_s=0.02, factor=2.0, max_delay_s=0.2, timeout_s=60)
 
