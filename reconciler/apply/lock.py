@@ -72,10 +72,17 @@ class AlmaLock:
     def acquire(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         info = LockInfo(self.owner, self.run_id, now + self.ttl)
-        for _ in range(2):  # a stale or broken lock is removed once, then created again
+        for _ in range(4):  # a stale lock is removed, a lost answer looked for, then again
             try:
                 created = self.client.create_set(LOCK_NAME, description=info.describe())
             except AlmaApiError as error:
+                if error.retryable:  # no answer: the set may exist all the same
+                    mine = [s for s in self._held() if self.run_id in str(s.get("description"))]
+                    if mine:
+                        self._set_id = str(mine[0]["id"])
+                        self._confirm()
+                        return
+                    continue
                 if error.alma_code != NAME_TAKEN:
                     raise
                 self._clear_or_refuse(now)

@@ -22,6 +22,7 @@ from reconciler.alma.normalise import as_date, as_float, code_of
 from reconciler.apply.journal import Journal
 from reconciler.apply.moves import (
     DONE,
+    FAILED,
     SKIPPED,
     UserOutcome,
     failure,
@@ -79,16 +80,7 @@ def purge_user(
     journal.intent(
         op_id, "purge", user=user_id, group_before=source, fingerprint=record_fingerprint(record)
     )
-    try:
-        client.delete_user(user_id)
-    except AlmaDailyLimitError:
-        raise
-    except AlmaNotFoundError:
-        outcome = UserOutcome(SKIPPED, "no longer in Alma")
-    except AlmaApiError as error:
-        outcome = failure(error)
-    else:
-        outcome = UserOutcome(DONE)
+    outcome = _delete(client, user_id)
     journal.outcome(op_id, "purge", outcome.status, why=outcome.why, alma_code=outcome.alma_code)
     return "purge", outcome
 
@@ -124,3 +116,31 @@ def purge_users(
 
     client.map_concurrently(one, candidate_ids)
     return purged, moved
+
+
+def _delete(client: AlmaClient, user_id: str, *, attempts: int = 3) -> UserOutcome:
+    """DELETE (never retried blindly): when no answer came, look whether it happened, then
+    try again, at most `attempts` times."""
+    outcome = UserOutcome(FAILED, "no answer")
+    for _ in range(attempts):
+        try:
+            client.delete_user(user_id)
+        except AlmaDailyLimitError:
+            raise
+        except AlmaNotFoundError:
+            return UserOutcome(SKIPPED, "no longer in Alma")
+        except AlmaApiError as error:
+            outcome = failure(error)
+            if not error.retryable:
+                return outcome
+            try:
+                client.get_user(user_id)
+            except AlmaNotFoundError:
+                return UserOutcome(DONE)  # the DELETE went through; its answer was lost
+            except AlmaDailyLimitError:
+                raise
+            except AlmaApiError:
+                continue
+        else:
+            return UserOutcome(DONE)
+    return outcome
