@@ -31,7 +31,9 @@ from reconciler.apply.journal import Journal, JournalHeader, new_run_id  # noqa:
 from reconciler.apply.moves import moved_body  # noqa: E402
 from reconciler.apply.strategies import BulkMove, PerUserMove, bulk_cost  # noqa: E402
 from reconciler.desired import load_desired_state  # noqa: E402
+from reconciler.model import DesiredState, InstitutionState, UpdateUsersJobTemplate  # noqa: E402
 from reconciler.reading.census import word_query  # noqa: E402
+from reconciler.sandbox import seed_state  # noqa: E402
 
 SLUG, SOURCE, TARGET = "ucf", "01", "02"
 TEMPLATES = ROOT / "tests" / "fixtures" / "valid" / "institutions"
@@ -53,60 +55,72 @@ def main() -> int:
     parser.add_argument("--per-user", type=int, default=300)
     parser.add_argument("--naive", type=int, default=100)
     parser.add_argument("--bulk", type=int, default=2000)
+    parser.add_argument("--scale", type=float, default=0.15)
     args = parser.parse_args()
     state = load_desired_state(ROOT / "institutions").get(SLUG)
     demo = load_desired_state(TEMPLATES).get("demo")
     if state is None or demo is None or demo.update_users_job is None:
         raise SystemExit("benchmark needs institutions/ucf and the demo job template")
+    with tempfile.TemporaryDirectory() as folder:
+        # ucf alone, at a scale that gives group 01 a few thousand users (the sandbox seeds
+        # the other institutions at its default scale when it starts)
+        seed_state(Path(folder) / "state", DesiredState((state,)), scale=args.scale, seed=3)
+        with sandbox_process(Path(folder) / "state", latency_ms=args.latency_ms) as url:
+            run(args, state, demo.update_users_job, url, Path(folder))
+    return 0
+
+
+def run(
+    args: argparse.Namespace,
+    state: InstitutionState,
+    template: UpdateUsersJobTemplate,
+    url: str,
+    folder: Path,
+) -> None:
+    """Measure and print; the sandbox at `url` is seeded and running."""
     limit = state.institution.rate_limit_per_second
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        sandbox_process(Path(folder) / "state", latency_ms=args.latency_ms) as url,
-    ):
-        env = {"ALMA_API_URL": url, state.institution.api_key_env: f"sandbox-{SLUG}"}
-        header = JournalHeader(new_run_id(), SLUG, "sha256:benchmark", None, "benchmark")
-        journal = Journal.create(Path(folder) / "journal", header)
-        with AlmaClient.for_institution(state.institution, env) as client:
-            wanted = args.per_user + args.naive + args.bulk
-            ids = ids_of(client, SOURCE, wanted)
-            if len(ids) < wanted:
-                raise SystemExit(f"group {SOURCE} has {len(ids)} users; need {wanted}")
-            per_user, naive, bulk = (
-                ids[: args.per_user],
-                ids[args.per_user : args.per_user + args.naive],
-                ids[args.per_user + args.naive :],
-            )
+    env = {"ALMA_API_URL": url, state.institution.api_key_env: f"sandbox-{SLUG}"}
+    header = JournalHeader(new_run_id(), SLUG, "sha256:benchmark", None, "benchmark")
+    journal = Journal.create(Path(folder) / "journal", header)
+    with AlmaClient.for_institution(state.institution, env) as client:
+        wanted = args.per_user + args.naive + args.bulk
+        ids = ids_of(client, SOURCE, wanted)
+        if len(ids) < wanted:
+            raise SystemExit(f"group {SOURCE} has {len(ids)} users; need {wanted}")
+        per_user, naive, bulk = (
+            ids[: args.per_user],
+            ids[args.per_user : args.per_user + args.naive],
+            ids[args.per_user + args.naive :],
+        )
 
-            before = client.ledger.summary()
-            started = time.perf_counter()
-            tally = PerUserMove().run(client, journal, per_user, source=SOURCE, target=TARGET)
-            per_user_s = time.perf_counter() - started
-            after = client.ledger.summary()
-            calls = after["calls"] - before["calls"]
-            throttled = after.get("throttled", 0) - before.get("throttled", 0)
-            rate = calls / per_user_s
+        before = client.ledger.summary()
+        started = time.perf_counter()
+        tally = PerUserMove().run(client, journal, per_user, source=SOURCE, target=TARGET)
+        per_user_s = time.perf_counter() - started
+        after = client.ledger.summary()
+        calls = after["calls"] - before["calls"]
+        throttled = after.get("throttled", 0) - before.get("throttled", 0)
+        rate = calls / per_user_s
 
-            started = time.perf_counter()
-            for user_id in naive:  # what a script without this tool does: one user at a time
-                record = client.get_user(user_id)
-                client.update_user(user_id, moved_body(record, TARGET))
-            naive_s = time.perf_counter() - started
+        started = time.perf_counter()
+        for user_id in naive:  # what a script without this tool does: one user at a time
+            record = client.get_user(user_id)
+            client.update_user(user_id, moved_body(record, TARGET))
+        naive_s = time.perf_counter() - started
 
-            strategy = BulkMove(
-                demo.update_users_job,
-                slug=SLUG,
-                today=date.today(),
-                poll=PollPolicy(first_delay_s=0.5, factor=1.5, max_delay_s=5.0),
-            )
-            before = client.ledger.summary()
-            started = time.perf_counter()
-            moved = strategy.run(client, journal, bulk, source=SOURCE, target=TARGET)
-            bulk_s = time.perf_counter() - started
-            by_endpoint = client.ledger.summary()["by_endpoint"]
-            polls = sum(
-                by_endpoint.get("GET /conf/jobs/{job_id}/instances/{instance_id}", {}).values()
-            )
-            bulk_calls = client.ledger.summary()["calls"] - before["calls"]
+        strategy = BulkMove(
+            template,
+            slug=SLUG,
+            today=date.today(),
+            poll=PollPolicy(first_delay_s=0.5, factor=1.5, max_delay_s=5.0),
+        )
+        before = client.ledger.summary()
+        started = time.perf_counter()
+        moved = strategy.run(client, journal, bulk, source=SOURCE, target=TARGET)
+        bulk_s = time.perf_counter() - started
+        by_endpoint = client.ledger.summary()["by_endpoint"]
+        polls = sum(by_endpoint.get("GET /conf/jobs/{job_id}/instances/{instance_id}", {}).values())
+        bulk_calls = client.ledger.summary()["calls"] - before["calls"]
 
     naive_per_user = naive_s / len(naive)
     per_user_each = per_user_s / len(per_user)
@@ -140,7 +154,6 @@ def main() -> int:
     print(f"per-user: {tally.done} moved with {calls} calls in {per_user_s:.1f} s")
     for name, value, target in rows:
         print(f"{name:<30} {value:>16}   target {target}")
-    return 0
 
 
 if __name__ == "__main__":
