@@ -14,6 +14,8 @@ Prints each figure beside its target (issue 10):
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -62,8 +64,11 @@ def main() -> int:
     if state is None or demo is None or demo.update_users_job is None:
         raise SystemExit("benchmark needs institutions/ucf and the demo job template")
     with tempfile.TemporaryDirectory() as folder:
-        # ucf alone, at a scale that gives group 01 a few thousand users (the sandbox seeds
-        # the other institutions at its default scale when it starts)
+        # ucf alone, at a scale that gives group 01 a few thousand users; the sandbox process
+        # sees a tree of ucf only, so it seeds nothing else
+        tree = Path(folder) / "institutions"
+        shutil.copytree(ROOT / "institutions" / SLUG, tree / SLUG)
+        os.environ["ALMA_GROUPS_INSTITUTIONS"] = str(tree)
         seed_state(Path(folder) / "state", DesiredState((state,)), scale=args.scale, seed=3)
         with sandbox_process(Path(folder) / "state", latency_ms=args.latency_ms) as url:
             run(args, state, demo.update_users_job, url, Path(folder))

@@ -30,7 +30,7 @@ from reconciler.alma import AlmaClient  # noqa: E402 - after the path set-up abo
 from reconciler.desired import load_desired_state  # noqa: E402
 from reconciler.errors import AlmaApiError  # noqa: E402
 from reconciler.model import Institution  # noqa: E402
-from reconciler.sandbox import SandboxServer  # noqa: E402
+from reconciler.sandbox import SandboxConfig, SandboxServer  # noqa: E402
 
 SLUG = "ucf"
 LATENCY_MS = 100
@@ -137,9 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     institution = next(s.institution for s in desired.institutions if s.institution.slug == SLUG)
     with tempfile.TemporaryDirectory(prefix="alma-throughput-") as state:
         seeding = time.perf_counter()
-        server = SandboxServer(
-            Path(state), root, latency_ms=LATENCY_MS, per_second_limit=ALMA_LIMIT
-        )
+        config = SandboxConfig(latency_ms=LATENCY_MS, per_second_limit=ALMA_LIMIT)
+        server = SandboxServer(Path(state), root, config)
         with server:
             print(
                 f"sandbox seeded from {root.relative_to(ROOT)} in "

@@ -63,9 +63,13 @@ def sandbox(
                 env[s.institution.api_key_env] = f"sandbox-{s.institution.slug}"
             yield env
         return
-    from reconciler.sandbox import SandboxServer  # noqa: PLC0415 - only for the in-process run
+    from reconciler.sandbox import (  # noqa: PLC0415 - only for the in-process run
+        SandboxConfig,
+        SandboxServer,
+    )
 
-    with SandboxServer(state, ROOT / "institutions", latency_ms=latency_ms) as server:
+    config = SandboxConfig(latency_ms=latency_ms)
+    with SandboxServer(state, ROOT / "institutions", config) as server:
         keys = server.api_keys()
         env = {"ALMA_API_URL": server.base_url}
         for s in desired.institutions:

@@ -1,4 +1,9 @@
-"""The 40 institutions shipped in institutions/ are valid and look like FLVC."""
+"""The 40 institutions shipped in institutions/ are valid and look like FLVC.
+
+Only what does not change when an institution edits its groups is checked here: validity,
+membership, the modeline. Their proposals are theirs to change (every merged pull request and
+every apply does); tests of behaviour use tests/fixtures/institutions/ instead.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from pathlib import Path
 
 from reconciler.desired import load_desired_state, validate_paths
 from reconciler.model import Sector
+from reconciler.sandbox.population import PATRON_POPULATION
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTITUTIONS = ROOT / "institutions"
@@ -27,13 +33,10 @@ def test_twelve_universities_and_twenty_eight_colleges() -> None:
     assert all(s.institution.alma_code.startswith("01FALSC_") for s in state.institutions)
 
 
-def test_a_handful_propose_retirements() -> None:
-    """Some institutions propose retiring commonly unused groups, so the demo plan is real."""
-    state = load_desired_state(INSTITUTIONS)
-    proposing = [s.institution.slug for s in state.institutions if s.user_groups.retired]
-    assert 3 <= len(proposing) <= 10
-    retired = {g.code for s in state.institutions for g in s.user_groups.retired}
-    assert retired & {"15", "69", "99", "SUBLIB", "RESERVES", "MISSING"}
+def test_every_institution_has_a_sandbox_headcount() -> None:
+    """The sandbox seeds each shipped institution from its own headcount, none from a fallback."""
+    slugs = {path.name for path in INSTITUTIONS.iterdir() if path.is_dir()}
+    assert slugs == set(PATRON_POPULATION)
 
 
 def test_every_yaml_file_carries_the_schema_modeline() -> None:

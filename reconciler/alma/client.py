@@ -57,6 +57,7 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
         *,
         retry: RetryPolicy | None = None,
         limiter: TokenBucket | None = None,
+        shared_limiter: TokenBucket | None = None,
         max_workers: int = DEFAULT_WORKERS,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> AlmaClient:
@@ -78,6 +79,7 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
             limiter=limiter or TokenBucket(institution.rate_limit_per_second),
             retry=retry or RetryPolicy(),
             ledger=ledger or CallLedger(),
+            shared_limiter=shared_limiter,
         )
         return cls(requester, name=institution.slug, max_workers=max_workers, on_close=on_close)
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from reconciler.errors import UsageError
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -116,3 +118,26 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self._rate:g}/s, nominal={self.nominal_rate:g}/s)"
+
+
+CONSORTIUM_RATE_ENV = "ALMA_MAX_CALLS_PER_SECOND"
+
+
+def consortium_limiter(env: Mapping[str, str]) -> TokenBucket | None:
+    """One bucket shared by every institution's client, when `ALMA_MAX_CALLS_PER_SECOND` is set.
+
+    For consortia whose Alma limits are shared: every call of every institution then takes a
+    token from it as well as from its own institution's bucket. Unset: no shared cap.
+    """
+    raw = env.get(CONSORTIUM_RATE_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = 0.0
+    if not rate > 0 or rate == float("inf"):
+        raise UsageError(
+            f"{CONSORTIUM_RATE_ENV} must be a number of calls per second above 0, not {raw!r}"
+        )
+    return TokenBucket(rate)

@@ -108,9 +108,13 @@ class Requester:
         limiter: TokenBucket,
         retry: RetryPolicy,
         ledger: CallLedger,
+        shared_limiter: TokenBucket | None = None,
     ) -> None:
         self.transport = transport
         self.limiter = limiter
+        # an optional cap across institutions (consortium_limiter); never slowed by a 429,
+        # which speaks of one institution's allowance
+        self.shared_limiter = shared_limiter
         self.retry = retry
         self.ledger = ledger
 
@@ -147,6 +151,8 @@ class Requester:
 
     def _try_once(self, request: _Request) -> Reply | tuple[AlmaApiError, BaseException | None]:
         self.ledger.record_limiter_wait(self.limiter.acquire())
+        if self.shared_limiter is not None:
+            self.ledger.record_limiter_wait(self.shared_limiter.acquire())
         try:
             response = self.transport.send(
                 request.method, request.path, request.query, request.json_body

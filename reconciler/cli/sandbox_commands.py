@@ -50,13 +50,14 @@ def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Itera
         yield AlmaTarget(os.environ, institutions_root())
         return
     from reconciler.errors import UsageError
-    from reconciler.sandbox import FaultConfig, SandboxServer
+    from reconciler.sandbox import FaultConfig, SandboxConfig, SandboxServer
 
     try:
         faults = FaultConfig.from_spec(os.environ.get(FAULTS_ENV, ""))
     except ValueError as error:
         raise UsageError(f"{FAULTS_ENV}: {error}") from None
-    with SandboxServer(STATE_DIR, institutions_root(), faults=faults) as server:
+    config = SandboxConfig(faults=faults)
+    with SandboxServer(STATE_DIR, institutions_root(), config) as server:
         env = dict(os.environ)
         env["ALMA_API_URL"] = server.base_url
         keys = server.api_keys()
@@ -108,20 +109,16 @@ def serve(
 ) -> None:
     """Serve the sandbox until Ctrl-C; prints its URL and the API keys it accepts."""
     from reconciler.errors import UsageError
-    from reconciler.sandbox import FaultConfig, serve_forever
+    from reconciler.sandbox import FaultConfig, SandboxConfig, serve_forever
 
     try:
         fault_config = FaultConfig.from_spec(faults)
     except ValueError as error:
         raise UsageError(f"--faults: {error}") from None
-    serve_forever(
-        state_dir,
-        institutions_root(),
-        port=port,
-        latency_ms=latency_ms,
-        faults=fault_config,
-        per_second_limit=per_second_limit,
+    config = SandboxConfig(
+        latency_ms=latency_ms, faults=fault_config, per_second_limit=per_second_limit
     )
+    serve_forever(state_dir, institutions_root(), config, port=port)
 
 
 @sandbox_app.command("reset")

@@ -22,6 +22,7 @@ from reconciler.cli.root import (
     interactive,
 )
 from reconciler.cli.sandbox_commands import alma_target
+from reconciler.errors import UsageError
 
 
 class SurveyFormat(StrEnum):
@@ -47,11 +48,24 @@ def survey(
         ),
     ] = None,
     sandbox: SandboxOption = False,
+    snapshot_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="Show what changed since this earlier JSON survey (a snapshot) instead of the "
+            "survey; table, markdown or json.",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """List each institution's groups with users, active users, last patron load and references,
-    flagging candidates for retirement (FLVC's step 2: "share groups and active-user counts").
+    """The consortium overview, then each institution's groups with users, active users, last
+    patron load and references, flagging strong and weak candidates for retirement (FLVC's
+    step 2: "share groups and active-user counts").
 
     Counts come from an exact census of every user, so the survey reads every user record once.
+    With --compare OLD.json: what changed since that snapshot (groups retired, disabled or
+    deleted, users moved out of candidate groups, new groups).
     Exit 0, or 1 when an institution could not be read (the others are still reported).
     """
     from reconciler.files import atomic_write
@@ -63,6 +77,7 @@ def survey(
         survey_text,
     )
     from reconciler.runs.reads import read_histories, read_institutions
+    from reconciler.survey.compare import Snapshot, compare, parse_snapshot
     from reconciler.survey.report import build_survey
 
     renderers = {
@@ -72,6 +87,16 @@ def survey(
         SurveyFormat.JSON: survey_json.render_survey,
         SurveyFormat.HTML: survey_html.render_survey,
     }
+    comparers = {
+        SurveyFormat.TABLE: survey_text.render_comparison,
+        SurveyFormat.MARKDOWN: survey_markdown.render_comparison,
+        SurveyFormat.JSON: survey_json.render_comparison,
+    }
+    snapshot: Snapshot | None = None
+    if snapshot_path is not None:  # read the snapshot before spending any API calls
+        if output_format not in comparers:
+            raise UsageError("--compare writes table, markdown or json")
+        snapshot = parse_snapshot(_read_text(snapshot_path), str(snapshot_path))
     desired = select_institutions(institution, everything, None)
     today = date.today()
     with (
@@ -86,7 +111,10 @@ def survey(
     report = build_survey(
         desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
     )
-    text = renderers[output_format](report)
+    if snapshot is None:
+        text = renderers[output_format](report)
+    else:
+        text = comparers[output_format](compare(snapshot, report))
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -95,3 +123,12 @@ def survey(
     echo_read_problems(result)
     typer.echo(f"API calls: {result.api_calls:,}", err=True)
     raise typer.Exit(EXIT_ERROR if result.failures else EXIT_OK)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None

@@ -66,6 +66,7 @@ def build_user_groups(document: Document) -> UserGroups:
             code=item["code"],
             description=item["description"],
             default=item.get("default", False),
+            in_patron_loads=item.get("in_patron_loads", True),
             location=_location(document, ("groups", index)),
         )
         for index, item in enumerate(content["groups"])

@@ -2,7 +2,9 @@
 institution, and the way back to a clean slate.
 
 Enabled rows become kept groups; disabled rows become retired entries, because they are
-already out of service and the file must list every live group (no implicit removal). The
+already out of service and the file must list every live group (no implicit removal).
+`in_patron_loads` is never written: a code-table row does not say whether staff assign the
+group by hand, and absence from past loads cannot prove it, so only a person adds it. The
 YAML is written by hand rather than by yaml.dump so that every code is quoted, the modeline
 comes first, and the result reads like the files people write. Pure: live rows in, text out.
 """

@@ -95,12 +95,17 @@ class Institution:
 
 @dataclass(frozen=True)
 class KeptGroup:
-    """A user group the institution keeps in service."""
+    """A user group the institution keeps in service.
+
+    `in_patron_loads` is False for a group staff assign by hand (Alumni, Guest): no patron load
+    will ever carry it, so being absent from the loads says nothing about whether it is used.
+    """
 
     code: str
     description: str
     default: bool = False
     location: SourceLocation = field(default=NOWHERE, compare=False)
+    in_patron_loads: bool = True  # last, so positional construction keeps working
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,10 @@ class UserGroups:
 
     def kept_codes(self) -> frozenset[str]:
         return frozenset(group.code for group in self.groups)
+
+    def assigned_by_hand(self) -> frozenset[str]:
+        """Codes of kept groups marked `in_patron_loads: false`."""
+        return frozenset(group.code for group in self.groups if not group.in_patron_loads)
 
     def retired_codes(self) -> frozenset[str]:
         return frozenset(group.code for group in self.retired)

@@ -122,6 +122,33 @@ def in_recent_patron_load(context: SafetyContext) -> list[Violation]:
     return violations
 
 
+def assigned_by_hand_but_loaded(context: SafetyContext) -> list[Violation]:
+    """A kept group marked `in_patron_loads: false` must not be in a recent patron load: the
+    survey trusts the mark and stops calling the group absent from loads, so a wrong mark
+    would hide a group the SIS still assigns."""
+    if context.history is None:
+        return []
+    lookback = context.state.institution.patron_load.lookback_days
+    since = context.today - timedelta(days=lookback)
+    violations = []
+    for group in context.state.user_groups.groups:
+        seen = context.history.seen_since(group.code, since) if not group.in_patron_loads else []
+        if not seen:
+            continue
+        newest = max(seen, key=lambda file: file.file_date)
+        violations.append(
+            Violation(
+                Rule.IN_RECENT_PATRON_LOAD,
+                group.code,
+                f"group {group.code!r} is marked in_patron_loads: false, but the patron load of "
+                f"{newest.file_date.isoformat()} gives it {newest.users} users",
+                f"remove in_patron_loads: false from {group.code!r} (the SIS assigns it)",
+                group.location,
+            )
+        )
+    return violations
+
+
 def patron_load_history(context: SafetyContext) -> list[Violation]:
     """Retiring a group needs a patron-load history that is present and current."""
     retiring = context.retiring()
@@ -306,6 +333,7 @@ RULES: Sequence[SafetyRule] = (
     unmanaged_groups,
     users_without_target,
     in_recent_patron_load,
+    assigned_by_hand_but_loaded,
     patron_load_history,
     referenced_groups,
     protected_or_default,

@@ -34,18 +34,8 @@ SYMBOL = {
 }
 
 
-UNKNOWN = "unknown"  # Alma's -1: never shown as 0
-
-
-def plural(count: int | None, word: str, many: str | None = None) -> str:
-    if count is None:
-        return f"an {UNKNOWN} number of {many or word + 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {many or word + 's'}"
-
-
-def number(count: int | None) -> str:
-    """A count for a table cell: `1,234`, or `unknown` where Alma did not say."""
-    return UNKNOWN if count is None else f"{count:,}"
 
 
 def _value(value: object) -> str:

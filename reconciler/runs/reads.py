@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.alma import AlmaClient, CallLedger
+from reconciler.alma.ratelimit import consortium_limiter
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
@@ -71,6 +72,8 @@ def read_institutions(
     each institution's users, instead of per-group counts and a census of the groups under review.
     """
 
+    shared = consortium_limiter(env)  # an optional cap across all institutions
+
     def read_one(state: InstitutionState) -> tuple[str, LiveState | str, dict[str, Any]]:
         slug = state.institution.slug
         ledger = CallLedger()
@@ -84,7 +87,9 @@ def read_institutions(
             census_everything=census_everything,
         )
         try:
-            with AlmaClient.for_institution(state.institution, env, ledger=ledger) as client:
+            with AlmaClient.for_institution(
+                state.institution, env, ledger=ledger, shared_limiter=shared
+            ) as client:
                 outcome: LiveState | str = read_live(client, state, options)
         except ReconcilerError as error:
             outcome = str(error)
@@ -134,6 +139,7 @@ def collect_affected_users(
     """Every user the plan moves or purges, read afresh by an exact census (opt-in: the result
     holds IDs); a group whose census is not exact is named in `incomplete`."""
     by_slug = {s.institution.slug: s for s in desired.institutions}
+    shared = consortium_limiter(env)
     found: list[AffectedUser] = []
     incomplete: list[tuple[str, str, str]] = []
     for institution_plan in plan.institutions:
@@ -144,7 +150,7 @@ def collect_affected_users(
         )
         if not groups:
             continue
-        with AlmaClient.for_institution(state.institution, env) as client:
+        with AlmaClient.for_institution(state.institution, env, shared_limiter=shared) as client:
             for code in groups:
                 users, census = affected_users(
                     client,

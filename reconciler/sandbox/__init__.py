@@ -1,4 +1,5 @@
-"""The embedded sandbox: a local Alma for the endpoints alma-groups uses, over real HTTP.
+"""The embedded sandbox: a local Alma for the endpoints alma-groups uses, over real HTTP or
+in-process.
 
 State lives in SQLite under a state directory (default `.sandbox/`), so plan → apply → plan
 converges across separate commands. Nothing in the core imports this package.
@@ -6,6 +7,8 @@ converges across separate commands. Nothing in the core imports this package.
     summary = reset_sandbox(Path(".sandbox"), Path("institutions"))
     with SandboxServer(Path(".sandbox"), Path("institutions")) as sandbox:
         sandbox.base_url, sandbox.api_keys()["ucf"]
+    with InProcessSandbox(Path(".sandbox"), Path("institutions")) as sandbox:
+        AlmaClient.for_institution(ucf, transport=sandbox.transport("ucf"))
 """
 
 from __future__ import annotations
@@ -14,16 +17,18 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
+from reconciler.desired import load_desired_state
 from reconciler.sandbox.analytics import RULES_REPORT_PATH
-from reconciler.sandbox.app import DEFAULT_DAILY_LIMIT
+from reconciler.sandbox.app import DEFAULT_DAILY_LIMIT, SandboxConfig
 from reconciler.sandbox.faults import FaultConfig, LoggedRequest, RequestLog
 from reconciler.sandbox.history import sftp_dir
+from reconciler.sandbox.inprocess import InProcessSandbox, InProcessTransport
 from reconciler.sandbox.jobs import UPDATE_USERS_JOB, JobTiming
+from reconciler.sandbox.population import PATRON_POPULATION
 from reconciler.sandbox.seed import (
     DEFAULT_SCALE,
     InstitutionSummary,
     SeedSummary,
-    load_desired,
     seed_missing,
     seed_state,
 )
@@ -36,10 +41,13 @@ __all__ = [
     "RULES_REPORT_PATH",
     "UPDATE_USERS_JOB",
     "FaultConfig",
+    "InProcessSandbox",
+    "InProcessTransport",
     "InstitutionSummary",
     "JobTiming",
     "LoggedRequest",
     "RequestLog",
+    "SandboxConfig",
     "SandboxServer",
     "SeedSummary",
     "reset_sandbox",
@@ -58,13 +66,16 @@ def reset_sandbox(
     seed: int = 1,
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
+    population: Mapping[str, int] = PATRON_POPULATION,
 ) -> SeedSummary:
-    """Recreate the sandbox database and patron-load files from the institutions' YAML."""
+    """Recreate the sandbox database and patron-load files from the institutions' YAML under
+    `institutions_root` (any tree: the shipped one, or a test's fixtures)."""
     return seed_state(
         state_dir,
-        load_desired(institutions_root),
+        load_desired_state(institutions_root),
         scale=scale,
         seed=seed,
         today=today,
         api_keys=api_keys,
+        population=population,
     )

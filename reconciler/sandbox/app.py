@@ -1,6 +1,7 @@
 """The sandbox application: authentication, thresholds, faults, routing, the request log.
 
-One `handle(request)` call per HTTP request, in the server's handler thread. The order follows
+One `handle(request)` call per request, in the caller's thread: a handler thread of the HTTP
+server (`server.py`), or the client's own thread in-process (`inprocess.py`). The order follows
 Alma's gateway: the key decides the institution (bad key: XML error, whatever was asked), then
 governance thresholds, then the endpoint. Latency and slow responses sleep in the calling
 thread, so concurrent requests are never serialised by the knobs.
@@ -98,6 +99,12 @@ class SandboxApp:
 
     def api_keys(self) -> dict[str, str]:
         return {inst.slug: key for key, inst in self.keys.items()}
+
+    def close(self) -> None:
+        """Stop the job threads, keep today's quota and close the database; the log stays."""
+        self.jobs.stop()
+        self.save_quota()
+        self.store.close()
 
     def save_quota(self) -> None:
         day, used = self.quota.used()

@@ -1,18 +1,27 @@
-"""What every endpoint handler gets: the store, the calling institution and a few helpers."""
+"""What every endpoint handler gets: the store, the calling institution and a few helpers.
+
+Handlers start background jobs through `JobStarter`, a one-method protocol, so this module
+needs nothing from `jobs.py` (which imports it): the runner satisfies the protocol.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.sandbox.http import API_PREFIX
 from reconciler.sandbox.store import Store
 
 if TYPE_CHECKING:
     from reconciler.sandbox.faults import FaultInjector
-    from reconciler.sandbox.jobs import JobRunner
+
+
+class JobStarter(Protocol):
+    """Starts a submitted job instance in the background (`jobs.JobRunner` does)."""
+
+    def start(self, inst: str, instance_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class Ctx:
     alma_code: str
     inst_name: str
     base_url: str
-    jobs: JobRunner
+    jobs: JobStarter
     faults: FaultInjector | None = None  # list quirks (short pages, wrong totals), if any
     strict_user_put: bool = True  # refuse a user PUT that changes more than user_group
 

@@ -46,7 +46,14 @@ _WEIGHTS = (
 
 
 @dataclass
-class LiveGroup:
+class SeededGroup:
+    """A group row about to be seeded, with the users it gets and how they behave.
+
+    Mutable on purpose: drift and sizing edit the rows in place while the seed is planned.
+    Not the model's `LiveGroup` (what the client reads back), which it deliberately differs
+    from: it carries seeding intent (retired, still loaded by the SIS, size, profile).
+    """
+
     code: str
     description: str
     enabled: bool = True
@@ -105,11 +112,11 @@ def choose_drift(slugs: list[str], seed: int) -> DriftPlan:
 
 def plan_groups(
     state: InstitutionState, population: int, drift: tuple[str, ...], rng: random.Random
-) -> tuple[list[LiveGroup], list[str], list[str]]:
+) -> tuple[list[SeededGroup], list[str], list[str]]:
     """Live rows (table order) with sizes, the drift applied, and codes deleted long ago."""
     kept, retired = state.user_groups.groups, state.user_groups.retired
     live = [
-        LiveGroup(
+        SeededGroup(
             g.code,
             g.description,
             default=g.default,
@@ -125,8 +132,8 @@ def plan_groups(
     return live, applied, deleted
 
 
-def _retired_group(r: RetiredGroup, population: int, rng: random.Random) -> LiveGroup:
-    group = LiveGroup(
+def _retired_group(r: RetiredGroup, population: int, rng: random.Random) -> SeededGroup:
+    group = SeededGroup(
         r.code,
         r.description,
         retired=True,
@@ -147,7 +154,7 @@ def _retired_group(r: RetiredGroup, population: int, rng: random.Random) -> Live
 
 
 def _apply_drift(
-    live: list[LiveGroup], drift: tuple[str, ...], rng: random.Random
+    live: list[SeededGroup], drift: tuple[str, ...], rng: random.Random
 ) -> tuple[list[str], list[str]]:
     applied: list[str] = []
     deleted: list[str] = []
@@ -164,7 +171,7 @@ def _apply_drift(
         elif kind == "unmanaged":
             extra = next((e for e in EXTRA_GROUPS if e[0] not in codes), None)
             if extra:
-                group = LiveGroup(*extra, extra=True, profile=profile_for(*extra, retired=True))
+                group = SeededGroup(*extra, extra=True, profile=profile_for(*extra, retired=True))
                 group.size = rng.randint(0, 3)
                 live.append(group)
                 applied.append(f"unmanaged:{extra[0]}")
@@ -181,7 +188,7 @@ def _apply_drift(
     return applied, deleted
 
 
-def _size_kept(live: list[LiveGroup], population: int) -> None:
+def _size_kept(live: list[SeededGroup], population: int) -> None:
     """Share what the retired and extra groups leave among kept groups, by their kind."""
     kept = [g for g in live if not (g.retired or g.extra) and g.enabled]
     left = max(population - sum(g.size for g in live), 0)

@@ -8,6 +8,7 @@ was changed manually, rejecting INTERNAL matches.
 from __future__ import annotations
 
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -50,10 +51,37 @@ def _save(conn: Any, inst: str, record: dict[str, Any], row: tuple[Any, ...], ma
     )
 
 
+def _epoch_ms_date(value: str) -> str:
+    """The wizard sends dates as epoch milliseconds; records hold `YYYY-MM-DDZ`."""
+    moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    return f"{moment:%Y-%m-%d}Z"
+
+
+def _other_changes(params: dict[str, str]) -> dict[str, Any]:
+    """Field → new value for the switches besides the group that the sandbox simulates."""
+
+    def on(name: str) -> bool:
+        return params.get(f"UPDATE_User_Information_{name}_Active", "").lower() == "true"
+
+    def value(name: str) -> str:
+        return params.get(f"UPDATE_User_Information_{name}_Value", "")
+
+    changes: dict[str, Any] = {}
+    if on("Status"):
+        changes["status"] = code(value("Status"), value("Status").title())
+    for switch, field in (("Expiry_Date", "expiry_date"), ("Purge_Date", "purge_date")):
+        if on(switch) and value(switch).isdigit():
+            changes[field] = _epoch_ms_date(value(switch))
+    return changes
+
+
 def update_users(
     store: Store, inst: str, params: dict[str, str], progress: Progress, batch_size: int
 ) -> tuple[list[Any], str]:
-    """M148: give every set member the target group (when the group change is active)."""
+    """M148: give every set member the target group (when the group change is active), and
+    the status, expiry or purge date when those switches are on, as Alma does. The other
+    switches (notes, blocks, roles, statistics, notifications, ...) are not simulated; the
+    tool's job template refuses them."""
     members = [
         str(r[0])
         for r in store.all(
@@ -63,6 +91,7 @@ def update_users(
     ]
     active = params.get(f"{GROUP_PREFIX}Active", "false").lower() == "true"
     target = params.get(f"{GROUP_PREFIX}Value", "")
+    other = _other_changes(params)
     groups, pairs = _allowed(store, inst)
     updated = unchanged = failed = 0
     for start in range(0, len(members), batch_size):
@@ -77,14 +106,21 @@ def update_users(
                     failed += 1
                     continue
                 record = unpack(row[0])
-                if not active or record["user_group"].get("value") == target:
-                    unchanged += 1
-                    continue
-                if target not in groups or (record["record_type"]["value"], target) not in pairs:
+                move = active and record["user_group"].get("value") != target
+                if move and (
+                    target not in groups or (record["record_type"]["value"], target) not in pairs
+                ):
                     failed += 1  # Alma: "Given user group is not legal" for this user
                     continue
-                record["user_group"] = code(target, groups[target])
-                manual = ",".join(sorted({*str(row[4]).split(","), "user_group"} - {""}))
+                changed = {k: v for k, v in other.items() if record.get(k) != v}
+                if not move and not changed:
+                    unchanged += 1
+                    continue
+                record.update(changed)
+                manual = str(row[4])
+                if move:
+                    record["user_group"] = code(target, groups[target])
+                    manual = ",".join(sorted({*manual.split(","), "user_group"} - {""}))
                 _save(conn, inst, record, row, manual)
                 updated += 1
         if not progress(min(99, (start + batch_size) * 100 // max(len(members), 1))):

@@ -4,11 +4,15 @@ Everything is generated with one `random.Random` per institution (seeded from th
 slug, so adding an institution does not reshuffle the others) and inserted with `executemany`
 in a single transaction; `scale=1` (about a million users) is possible, the default seeds all
 40 institutions in seconds.
+
+The seed reads only the desired state it is given (any institutions root, not just the shipped
+one) and a headcount per slug: the Florida hints of `population.py` unless the caller passes
+its own, as tests do for their fixture institutions so that nothing they assert on depends on
+the shipped data. A slug without a headcount gets its sector's fallback.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import shutil
 import time as clock
@@ -21,7 +25,7 @@ from typing import Any
 from reconciler.model import DesiredState, InstitutionState, Sector
 from reconciler.sandbox.analytics import RULES_REPORT_PATH
 from reconciler.sandbox.codetables import RECORD_TYPE_MAPPING
-from reconciler.sandbox.groups import LiveGroup, choose_drift, plan_groups
+from reconciler.sandbox.groups import SeededGroup, choose_drift, plan_groups
 from reconciler.sandbox.history import (
     LoadUser,
     bursar_profile,
@@ -31,6 +35,7 @@ from reconciler.sandbox.history import (
     write_history,
 )
 from reconciler.sandbox.people import make_user
+from reconciler.sandbox.population import PATRON_POPULATION
 from reconciler.sandbox.records import identifier_rows, user_row
 from reconciler.sandbox.store import DB_NAME, Store, dumps
 
@@ -69,27 +74,6 @@ def default_api_key(slug: str) -> str:
     return f"sandbox-{slug}"
 
 
-def patron_population() -> dict[str, int]:
-    """PATRON_POPULATION from population.py when it exists (written by another helper)."""
-    try:
-        module = importlib.import_module("reconciler.sandbox.population")
-    except ImportError:
-        return {}
-    value = getattr(module, "PATRON_POPULATION", {})
-    return {str(k): int(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
-
-
-def load_desired(institutions_root: Path) -> DesiredState:
-    """The lead's loader, imported late: core code must not depend on the sandbox, nor the
-    sandbox on the loader's presence at import time."""
-    module = importlib.import_module("reconciler.desired")
-    loader = module.load_desired_state
-    state = loader(institutions_root)
-    if not isinstance(state, DesiredState):
-        raise TypeError("load_desired_state did not return a DesiredState")
-    return state
-
-
 def seed_state(
     state_dir: Path,
     desired: DesiredState,
@@ -98,8 +82,11 @@ def seed_state(
     seed: int = 1,
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
+    population: Mapping[str, int] = PATRON_POPULATION,
 ) -> SeedSummary:
-    """Recreate the database and the SFTP files under `state_dir` from a desired state."""
+    """Recreate the database and the SFTP files under `state_dir` from a desired state.
+
+    `population` is the headcount per slug before `scale` (default: the Florida hints)."""
     started = clock.monotonic()
     today = today or datetime.now(UTC).date()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +107,7 @@ def seed_state(
                 seed=seed,
                 today=today,
                 api_keys=api_keys,
+                population=population,
             )
     finally:
         store.close()
@@ -134,7 +122,8 @@ def seed_missing(
     *,
     api_keys: Mapping[str, str] | None = None,
 ) -> tuple[InstitutionSummary, ...]:
-    """Seed institutions added to git since the database was made (same seed and scale)."""
+    """Seed institutions added to git since the database was made (same seed and scale; the
+    headcount from the Florida hints)."""
     store = Store(state_dir / DB_NAME)
     try:
         present = {str(r[0]) for r in store.all("SELECT slug FROM institutions")}
@@ -154,6 +143,7 @@ def seed_missing(
                 seed=seed,
                 today=today,
                 api_keys=api_keys,
+                population=PATRON_POPULATION,
             )
     finally:
         store.close()
@@ -169,15 +159,15 @@ def _seed_many(
     seed: int,
     today: date,
     api_keys: Mapping[str, str] | None,
+    population: Mapping[str, int],
 ) -> tuple[InstitutionSummary, ...]:
-    population = patron_population()
     drift = choose_drift(list(desired.slugs()), seed)
     summaries = []
     for number, state in enumerate(desired.institutions):
         slug = state.institution.slug
         if slug not in slugs:
             continue
-        base = population.get(slug, FALLBACK_POPULATION[state.institution.sector])
+        headcount = population.get(slug, FALLBACK_POPULATION[state.institution.sector])
         summaries.append(
             _seed_institution(
                 conn,
@@ -185,7 +175,7 @@ def _seed_many(
                 state,
                 number=number,
                 api_key=(api_keys or {}).get(slug, default_api_key(slug)),
-                population=max(round(base * scale), 0),
+                population=max(round(headcount * scale), 0),
                 drift=drift.by_slug.get(slug, ()),
                 rng=random.Random(f"{seed}:{slug}"),  # noqa: S311 - reproducible fake data
                 today=today,
@@ -272,7 +262,13 @@ def _seed_institution(
 
 
 def _seed_users(
-    conn: Any, slug: str, alma_code: str, live: list[LiveGroup], *, rng: random.Random, today: date
+    conn: Any,
+    slug: str,
+    alma_code: str,
+    live: list[SeededGroup],
+    *,
+    rng: random.Random,
+    today: date,
 ) -> list[LoadUser]:
     users: list[LoadUser] = []
     rows: list[tuple[Any, ...]] = []
@@ -312,7 +308,7 @@ def _flush(conn: Any, rows: list[tuple[Any, ...]], identifiers: list[tuple[str, 
 
 
 def _seed_rules(
-    conn: Any, slug: str, live: list[LiveGroup], rng: random.Random, *, path: str
+    conn: Any, slug: str, live: list[SeededGroup], rng: random.Random, *, path: str
 ) -> None:
     """Fulfillment rules naming group codes, at the institution's report path (if it has one)."""
     kept = [g.code for g in live if not g.retired and not g.extra and g.enabled]

@@ -13,13 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
-from reconciler.errors import ReconcilerError
-from reconciler.sandbox.app import DEFAULT_DAILY_LIMIT, SandboxApp, SandboxConfig
-from reconciler.sandbox.faults import FaultConfig, RequestLog
+from reconciler.sandbox.app import SandboxApp, SandboxConfig
+from reconciler.sandbox.faults import RequestLog
 from reconciler.sandbox.http import Request, encode
-from reconciler.sandbox.jobs import JobTiming
-from reconciler.sandbox.seed import DEFAULT_SCALE, load_desired, seed_missing, seed_state
-from reconciler.sandbox.store import DB_NAME, Store
+from reconciler.sandbox.seed import DEFAULT_SCALE
+from reconciler.sandbox.state import open_state
 
 DEFAULT_STATE_DIR = Path(".sandbox")
 
@@ -73,45 +71,27 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SandboxServer:
-    """A running sandbox: `with SandboxServer(state_dir, root) as sandbox: sandbox.base_url`."""
+    """A running sandbox: `with SandboxServer(state_dir, root) as sandbox: sandbox.base_url`.
+
+    Every knob of the Alma it plays is in `config`; this class only adds where it listens and
+    how a missing database is seeded (`scale`, `seed`)."""
 
     def __init__(
         self,
         state_dir: Path,
         institutions_root: Path,
+        config: SandboxConfig | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        latency_ms: int = 0,
-        faults: FaultConfig | None = None,
-        per_second_limit: int = 25,
-        daily_limit: int = DEFAULT_DAILY_LIMIT,
-        job_timing: JobTiming | None = None,
-        api_keys: dict[str, str] | None = None,
-        read_only: frozenset[str] = frozenset(),
-        ip_blocked: frozenset[str] = frozenset(),
-        single_item_lists_as_objects: bool = False,
-        strict_user_put: bool = True,
         scale: float = DEFAULT_SCALE,
         seed: int = 1,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.institutions_root = Path(institutions_root)
+        self.config = config or SandboxConfig()
         self.host, self.port = host, port
         self.scale, self.seed = scale, seed
-        self.config = SandboxConfig(
-            latency_ms=latency_ms,
-            faults=faults or FaultConfig(),
-            per_second_limit=per_second_limit,
-            daily_limit=daily_limit,
-            job_timing=job_timing or JobTiming(),
-            api_keys=api_keys,
-            read_only=read_only,
-            ip_blocked=ip_blocked,
-            single_item_lists_as_objects=single_item_lists_as_objects,
-            strict_user_put=strict_user_put,
-        )
-        self._store: Store | None = None
         self._app: SandboxApp | None = None
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -136,21 +116,20 @@ class SandboxServer:
         return self.app.api_keys()
 
     def start(self) -> SandboxServer:
-        database = self.state_dir / DB_NAME
-        if not database.exists():
-            seed_state(
-                self.state_dir,
-                load_desired(self.institutions_root),
-                scale=self.scale,
-                seed=self.seed,
-                api_keys=self.config.api_keys,
-            )
-        else:
-            self._seed_new_institutions()
-        self._store = Store(database)
-        self._http = _HttpServer((self.host, self.port), _Handler)
+        store = open_state(
+            self.state_dir,
+            self.institutions_root,
+            api_keys=self.config.api_keys,
+            scale=self.scale,
+            seed=self.seed,
+        )
+        try:
+            self._http = _HttpServer((self.host, self.port), _Handler)
+        except OSError:
+            store.close()
+            raise
         self.port = int(self._http.server_address[1])
-        self._app = SandboxApp(self._store, self.config, self.base_url)
+        self._app = SandboxApp(store, self.config, self.base_url)
         self._http.app = self._app
         self._thread = threading.Thread(
             target=self._http.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
@@ -159,16 +138,6 @@ class SandboxServer:
         self._app.jobs.resume_unfinished()
         return self
 
-    def _seed_new_institutions(self) -> None:
-        """An institution added to git since seeding gets its live state (and key) now."""
-        if not self.institutions_root.is_dir():
-            return
-        try:
-            desired = load_desired(self.institutions_root)
-        except ReconcilerError:
-            return  # invalid YAML is the plan's business; serve what is already seeded
-        seed_missing(self.state_dir, desired, api_keys=self.config.api_keys)
-
     def stop(self) -> None:
         """Stop serving and close the database; safe to call twice. The request log stays."""
         if self._http is None:
@@ -176,12 +145,8 @@ class SandboxServer:
         self._http.shutdown()
         self._http.server_close()
         if self._app is not None:
-            self._app.jobs.stop()
-            self._app.save_quota()
-        if self._store is not None:
-            self._store.close()
+            self._app.close()
         self._http = self._thread = None
-        self._store = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -198,28 +163,16 @@ class SandboxServer:
 def serve_forever(
     state_dir: Path = DEFAULT_STATE_DIR,
     institutions_root: Path = Path("institutions"),
+    config: SandboxConfig | None = None,
     *,
     host: str = "127.0.0.1",
     port: int = 8765,
-    latency_ms: int = 0,
-    faults: FaultConfig | None = None,
-    per_second_limit: int = 25,
-    daily_limit: int = DEFAULT_DAILY_LIMIT,
     scale: float = DEFAULT_SCALE,
     seed: int = 1,
 ) -> None:
     """Run the sandbox until interrupted (Ctrl-C), printing where it listens and its keys."""
     server = SandboxServer(
-        state_dir,
-        institutions_root,
-        host=host,
-        port=port,
-        latency_ms=latency_ms,
-        faults=faults,
-        per_second_limit=per_second_limit,
-        daily_limit=daily_limit,
-        scale=scale,
-        seed=seed,
+        state_dir, institutions_root, config, host=host, port=port, scale=scale, seed=seed
     )
     with server:
         # The banner is this function's job: a human needs the URL and the keys to use it.

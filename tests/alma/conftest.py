@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from reconciler.alma import AlmaClient, CallLedger, RetryPolicy, Timeouts, TokenBucket
-from reconciler.model import Institution, Region, Sector
+from reconciler.model import Institution
 
+from ..builders import institution as build_institution
 from .fakes import CANARY_KEY, KEY_ENV, ClientFactory, FakeAlma, SleepRecorder, handler_for
 
 
@@ -32,16 +33,8 @@ def fake_alma() -> Iterator[FakeAlma]:
 
 @pytest.fixture
 def institution() -> Institution:
-    """An institution whose key lives in ALMA_API_KEY_TEST."""
-    return Institution(
-        slug="test",
-        alma_code="01FALSC_TEST",
-        name="Test College",
-        sector=Sector.COLLEGE,
-        region=Region.NA,
-        api_key_env=KEY_ENV,
-        owners=("@flvc-alma/test",),
-    )
+    """An institution whose key lives in KEY_ENV."""
+    return build_institution("test", name="Test College", api_key_env=KEY_ENV)
 
 
 @pytest.fixture

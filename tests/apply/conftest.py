@@ -26,7 +26,7 @@ from reconciler.model import (
     UserGroups,
 )
 from reconciler.reading.live import read_groups
-from reconciler.sandbox import JobTiming, SandboxServer, seed_state
+from reconciler.sandbox import JobTiming, SandboxConfig, SandboxServer, seed_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "institutions"
 SLUG = "applytest"
@@ -63,7 +63,7 @@ def make_sandbox(
         shutil.copytree(seeded_state, state)
         knobs.setdefault("job_timing", JobTiming(start_delay_s=0.05, batch_size=500))
         knobs.setdefault("per_second_limit", 10_000)
-        server = SandboxServer(state, FIXTURES, host="127.0.0.1", port=0, **knobs)
+        server = SandboxServer(state, FIXTURES, SandboxConfig(**knobs), host="127.0.0.1", port=0)
         started.append(server.start())
         return server
 

@@ -46,7 +46,7 @@ from reconciler.model import (
     UpdateUsersJobTemplate,
     UserGroups,
 )
-from reconciler.sandbox import JobTiming, SandboxServer, seed_state
+from reconciler.sandbox import JobTiming, SandboxConfig, SandboxServer, seed_state
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "institutions"
 FAST_JOBS = JobTiming(start_delay_s=0.05, batch_size=500, batch_delay_s=0.0)
@@ -76,7 +76,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         retired=(RetiredGroup("15", "Autologin", "unused", move_users_to="GR"),),
     )
     state = tmp_path_factory.mktemp("bulk-seeded")
-    seed_state(state, DesiredState((InstitutionState(UCF, groups),)), scale=0.05, seed=3)
+    desired = DesiredState((InstitutionState(UCF, groups),))
+    # the headcount is this test's own, not the seed's Florida hints (kept for the demo)
+    seed_state(state, desired, scale=0.05, seed=3, population={"ucf": 75_000})
     return state
 
 
@@ -89,9 +91,8 @@ def make_client(tmp_path: Path, seeded: Path) -> Iterator[Callable[..., AlmaClie
     def make(job_timing: JobTiming = FAST_JOBS) -> AlmaClient:
         state = tmp_path / f"state{len(servers)}"
         shutil.copytree(seeded, state)
-        server = SandboxServer(
-            state, tmp_path / "none", port=0, job_timing=job_timing, per_second_limit=10_000
-        ).start()
+        config = SandboxConfig(job_timing=job_timing, per_second_limit=10_000)
+        server = SandboxServer(state, tmp_path / "none", config, port=0).start()
         servers.append(server)
         env = {"ALMA_API_URL": server.base_url, "ALMA_API_KEY_UCF": server.api_keys()["ucf"]}
         client = AlmaClient.for_institution(UCF, env, limiter=TokenBucket(1000))

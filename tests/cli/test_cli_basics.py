@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 
-from ..desired.helpers import write_institution
+from ..builders import write_institution
 
 runner = CliRunner()
 

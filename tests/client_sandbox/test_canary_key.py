@@ -19,7 +19,7 @@ from reconciler.planning import plan_file
 from reconciler.runs.reads import plan_institutions
 from reconciler.sandbox import FaultConfig, SandboxServer
 
-from .conftest import ClientFactory, SandboxFactory, institution_of
+from ..fixture_tree import ClientFactory, HttpSandboxFactory, institution_of
 
 CANARY = "CANARY-KEY-7f3a9"
 TODAY = date(2026, 11, 29)
@@ -85,7 +85,7 @@ def client_workload(server: SandboxServer, make_client: ClientFactory) -> list[B
 def test_canary_key_never_appears(
     *,
     tmp_path: Path,
-    make_sandbox: SandboxFactory,
+    make_http_sandbox: HttpSandboxFactory,
     make_client: ClientFactory,
     desired: DesiredState,
     institutions_root: Path,
@@ -94,7 +94,7 @@ def test_canary_key_never_appears(
 ) -> None:
     """Client calls (faults and errors included) and a saved plan leak no trace of the key."""
     caplog.set_level(logging.DEBUG)
-    faulty = make_sandbox(
+    faulty = make_http_sandbox(
         api_keys={"ucf": CANARY},
         faults=FaultConfig(error_5xx_rate=0.15, burst_429_rate=0.05, drop_rate=0.1, seed=3),
     )
@@ -111,7 +111,7 @@ def test_canary_key_never_appears(
     raised.append(refused.value)
 
     # The whole read-and-plan flow, saved as JSON where CI would upload it.
-    clean = make_sandbox(api_keys={"ucf": CANARY})
+    clean = make_http_sandbox(api_keys={"ucf": CANARY})
     env = {
         "ALMA_API_URL": clean.base_url,
         inst.api_key_env: CANARY,

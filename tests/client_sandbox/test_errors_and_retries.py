@@ -17,7 +17,7 @@ from reconciler.errors import (
 )
 from reconciler.sandbox import FaultConfig
 
-from .conftest import FAST_RETRY, ClientFactory, SandboxFactory
+from ..fixture_tree import FAST_RETRY, ClientFactory, HttpSandboxFactory, SandboxFactory
 
 CODE_TABLE = "GET /conf/code-tables/{table}"
 
@@ -148,11 +148,14 @@ def test_server_error_on_post_is_not_retried(
     assert client.ledger.calls_to("POST /conf/sets") == {"500": 1}
 
 
+@pytest.mark.parametrize("factory", ["make_http_sandbox", "make_sandbox"])
 def test_dropped_connections_are_network_errors_after_retries(
-    make_sandbox: SandboxFactory, make_client: ClientFactory
+    factory: str, request: pytest.FixtureRequest, make_client: ClientFactory
 ) -> None:
-    """Every connection dropped: the GET is retried, then AlmaNetworkError (no HTTP status)."""
-    server = make_sandbox(faults=FaultConfig(drop_rate=1.0))
+    """Every connection dropped (a closed socket, or the in-process transport's stand-in for
+    one): the GET is retried, then AlmaNetworkError (no HTTP status)."""
+    make: SandboxFactory | HttpSandboxFactory = request.getfixturevalue(factory)
+    server = make(faults=FaultConfig(drop_rate=1.0))
     client = make_client(server)
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("ANYONE-1")
@@ -164,13 +167,14 @@ def test_dropped_connections_are_network_errors_after_retries(
 
 
 def test_mixed_faults_a_batch_of_gets_all_succeed(
-    make_sandbox: SandboxFactory, make_client: ClientFactory
+    make_http_sandbox: HttpSandboxFactory, make_client: ClientFactory
 ) -> None:
-    """Under 5xx, 429-burst and drop faults, 80 concurrent GETs all succeed through retries."""
+    """Under 5xx, 429-burst and drop faults, 80 concurrent GETs over HTTP (through the
+    connection pool) all succeed through retries."""
     faults = FaultConfig(
         error_5xx_rate=0.15, burst_429_rate=0.05, burst_length=2, drop_rate=0.1, seed=5
     )
-    server = make_sandbox(faults=faults)
+    server = make_http_sandbox(faults=faults)
     retry = RetryPolicy(max_attempts=12, base_delay=0.005, max_delay=0.02)
     client = make_client(server, retry=retry, limiter=TokenBucket(1000, min_rate=500))
     ids = [f"UCF{n:07d}" for n in range(1, 41)]

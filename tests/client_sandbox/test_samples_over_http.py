@@ -20,7 +20,8 @@ from reconciler.alma.normalise import code_of
 from reconciler.errors import AlmaApiError, AlmaUnexpectedBodyError
 from reconciler.model import DesiredState
 
-from .conftest import REPO, institution_of
+from ..fixture_tree import institution_of
+from .conftest import REPO
 
 SAMPLES = REPO.parent / "shared" / "reference" / "alma-samples"
 USER_SAMPLES = sorted((SAMPLES / "api-json").glob("*user*.json")) if SAMPLES.is_dir() else []

@@ -10,7 +10,7 @@ from reconciler.alma import AlmaClient
 from reconciler.errors import AlmaApiError, AlmaCall
 from reconciler.reading.sis_runs import jobs_of_user_profiles, last_patron_load_run
 
-from .conftest import ClientFactory, SandboxFactory
+from ..fixture_tree import ClientFactory, SandboxFactory
 
 SINCE = date(2000, 1, 1)
 

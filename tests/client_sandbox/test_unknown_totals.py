@@ -8,7 +8,7 @@ from reconciler.model import DesiredState
 from reconciler.reading.live import ReadOptions, read_live
 from reconciler.sandbox import FaultConfig
 
-from .conftest import ClientFactory, SandboxFactory
+from ..fixture_tree import ClientFactory, SandboxFactory
 
 
 def test_minus_one_is_unknown_not_zero(

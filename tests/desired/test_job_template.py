@@ -21,7 +21,7 @@ from reconciler.model import (
     UpdateUsersJobTemplate,
 )
 
-from .helpers import write_institution
+from ..builders import write_institution
 
 VALID = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "institutions"
 TEMPLATE = VALID / "demo" / "update-users-job.json"

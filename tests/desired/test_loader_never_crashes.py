@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from reconciler.desired import validate_paths
 from reconciler.model import DesiredState
 
-from .helpers import INSTITUTION_YAML, USER_GROUPS_YAML
+from ..builders import INSTITUTION_YAML, USER_GROUPS_YAML
 
 scalars = st.one_of(
     st.none(),

@@ -10,7 +10,7 @@ from reconciler.desired import load_desired_state, validate_paths
 from reconciler.errors import ConfigError, UsageError
 from reconciler.model import KeptGroup, RetiredGroup
 
-from .helpers import INSTITUTION_YAML, USER_GROUPS_YAML, write_institution
+from ..builders import INSTITUTION_YAML, USER_GROUPS_YAML, write_institution
 
 
 def messages(root: Path) -> list[str]:
@@ -236,3 +236,35 @@ def test_committed_patron_load_history_is_checked(tmp_path: Path) -> None:
     assert problems[0].file == "demo/patron-load-history.json"
     assert (problems[0].line, problems[0].column) == (1, 2)
     assert problems[0].message.startswith("not valid JSON")
+
+
+def test_in_patron_loads_false_marks_a_kept_group_assigned_by_hand(tmp_path: Path) -> None:
+    """`in_patron_loads: false` reaches the model; left out, a group counts as loaded."""
+    marked = USER_GROUPS_YAML.replace(
+        "    description: Guest borrower\n",
+        "    description: Guest borrower\n    in_patron_loads: false\n",
+    )
+    write_institution(tmp_path, "demo", user_groups=marked)
+    groups = load_desired_state(tmp_path).institutions[0].user_groups
+    assert [g.in_patron_loads for g in groups.groups] == [True, False]
+    assert groups.assigned_by_hand() == frozenset({"GUEST"})
+
+
+def test_in_patron_loads_must_be_a_boolean_on_a_kept_group(tmp_path: Path) -> None:
+    """A word instead of a boolean, or the key on a retired entry, is a one-line problem."""
+    wrong_type = USER_GROUPS_YAML.replace(
+        "    description: Guest borrower\n",
+        '    description: Guest borrower\n    in_patron_loads: "no"\n',
+    )
+    write_institution(tmp_path, "demo", user_groups=wrong_type)
+    [problem] = messages(tmp_path)
+    assert problem.startswith("demo/user-groups.yaml:7:22: groups[1].in_patron_loads: ")
+    on_retired = USER_GROUPS_YAML.replace(
+        '    move_users_to: "GUEST"\n', '    move_users_to: "GUEST"\n    in_patron_loads: false\n'
+    )
+    write_institution(tmp_path, "demo", user_groups=on_retired)
+    assert messages(tmp_path) == [
+        "demo/user-groups.yaml:12:5: retired[0].in_patron_loads: unknown key; allowed keys: "
+        "acknowledge_users_moved, code, delete_row, description, move_users_to, "
+        "purge_inactive_users, reason"
+    ]

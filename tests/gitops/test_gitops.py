@@ -11,7 +11,7 @@ from reconciler import gitops
 from reconciler.desired import load_desired_state
 from reconciler.errors import UsageError
 
-from ..desired.helpers import write_institution
+from ..builders import write_institution
 
 
 @pytest.fixture

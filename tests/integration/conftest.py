@@ -1,4 +1,4 @@
-"""A small copy of the shipped institutions in a temporary working folder, for CLI runs."""
+"""The fixture institutions and a sandbox seeded from them, in a temporary working folder."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-# the six that propose retirements, plus enough others that some are left without drift
-PICKED = ("bc", "cf", "dsc", "fiu", "fsu", "mdc", "ncf", "tcc", "ucf", "ufl", "usf", "valencia")
+from ..fixture_tree import copy_institutions, seed_sandbox
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """institutions/ (every fixture institution) and .sandbox/ seeded from it, made once per
+    module (seeding is the slow part); each test works on its own copy."""
+    root = tmp_path_factory.mktemp("integration-seed")
+    copy_institutions(root / "institutions")
+    seed_sandbox(root / ".sandbox", root / "institutions")
+    return root
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder with institutions/ (twelve real ones) as the working directory."""
-    for slug in PICKED:
-        shutil.copytree(REPO / "institutions" / slug, tmp_path / "institutions" / slug)
+def workdir(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the seeded folder as the working directory, outside CI and any real Alma."""
+    shutil.copytree(seeded, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ALMA_API_URL", raising=False)
     monkeypatch.delenv("CI", raising=False)

@@ -34,6 +34,31 @@ def test_plan_shows_changes_violations_and_quiet_institutions(workdir: Path) -> 
     assert "read Alma with " in result.stderr
 
 
+def test_fixture_institutions_play_their_roles(workdir: Path) -> None:
+    """Each fixture institution shows what tests/fixture_tree.py says it is there for."""
+    plan = {i["slug"]: i for i in plan_document([])["institutions"]}
+    assert {slug: (bool(i["changes"]), bool(i["violations"])) for slug, i in plan.items()} == {
+        "bc": (False, False),
+        "cf": (True, False),
+        "fsu": (True, False),
+        "ncf": (False, True),
+        "tcc": (True, False),
+        "ucf": (True, True),
+        "usf": (True, False),
+        "valencia": (True, True),
+    }
+    violations = {(slug, v["rule"], v["code"]) for slug, i in plan.items() for v in i["violations"]}
+    assert violations == {
+        ("ucf", "in-recent-patron-load", "15"),
+        ("ucf", "users-moved-threshold", "15"),
+        ("ucf", "users-moved-threshold", "99"),
+        ("valencia", "referenced-group", "MISSING"),
+        ("ncf", "unmanaged-group", "UB"),
+    }
+    actions = {c["action"] for c in plan["usf"]["changes"]}
+    assert "purge_users" in actions
+
+
 def test_detailed_exitcode_reports_pending_changes(workdir: Path) -> None:
     """A plan with changes and no violations exits 2 with --detailed-exitcode, else 0."""
     institutions = plan_document([])["institutions"]

@@ -7,16 +7,7 @@ from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import assert_never
 
-from reconciler.model import (
-    Institution,
-    InstitutionState,
-    KeptGroup,
-    Region,
-    RetiredGroup,
-    SafetyPolicy,
-    Sector,
-    UserGroups,
-)
+from reconciler.model import InstitutionState, KeptGroup, RetiredGroup, UserGroups
 from reconciler.model.changes import (
     AddMapping,
     Change,
@@ -39,18 +30,7 @@ from reconciler.model.live import (
     UserBreakdown,
 )
 
-
-def institution(slug: str = "demo", **safety: object) -> Institution:
-    return Institution(
-        slug=slug,
-        alma_code=f"01TEST_{slug.upper()}",
-        name=f"Test {slug}",
-        sector=Sector.COLLEGE,
-        region=Region.NA,
-        api_key_env=f"ALMA_API_KEY_{slug.upper()}",
-        owners=("@flvc/demo",),
-        safety=dataclasses.replace(SafetyPolicy(), **safety),  # type: ignore[arg-type]
-    )
+from ..builders import institution
 
 
 def desired(

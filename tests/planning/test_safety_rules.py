@@ -90,6 +90,23 @@ def test_in_recent_patron_load() -> None:
     assert violations(state, live(LIVE_15, {"15": 5}), old) == []
 
 
+def test_group_assigned_by_hand_may_not_be_in_a_recent_load() -> None:
+    """A kept group marked in_patron_loads: false that a recent load carries trips the rule,
+    with the load's date and count; an old load, or no mark, does not."""
+    by_hand = KeptGroup("GUEST", "Guest borrower", in_patron_loads=False)
+    recent = PatronLoadHistory("demo", (load_file(date(2026, 11, 1), {"GUEST": 7}),))
+    old = PatronLoadHistory("demo", (load_file(date(2024, 1, 1), {"GUEST": 7}),))
+    assert violations(desired([U, by_hand]), live(ROWS), recent) == [Rule.IN_RECENT_PATRON_LOAD]
+    assert violations(desired([U, by_hand]), live(ROWS), old) == []
+    assert violations(desired([U, by_hand]), live(ROWS), None) == []
+    assert violations(desired([U, GUEST]), live(ROWS), recent) == []
+    changes = diff_institution(desired([U, by_hand]), live(ROWS))
+    context = safety.SafetyContext(desired([U, by_hand]), live(ROWS), recent, changes, 0, TODAY)
+    [found] = safety.check(context)
+    assert "2026-11-01 gives it 7 users" in found.message
+    assert "in_patron_loads: false" in found.way_out
+
+
 def test_history_missing_or_stale() -> None:
     """Retiring needs a history, and one not older than Alma's last patron load."""
     state = desired([U, GUEST], [RETIRE_15])

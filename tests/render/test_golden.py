@@ -26,7 +26,8 @@ from reconciler.planning import plan_file
 from reconciler.planning.plan import build_plan
 from reconciler.render import json_doc, markdown, text
 
-from ..planning.builders import breakdown, desired, institution, live
+from ..builders import institution
+from ..planning.builders import breakdown, desired, live
 
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = date(2026, 11, 29)

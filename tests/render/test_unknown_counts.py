@@ -1,32 +1,22 @@
-"""Alma's unknown count (-1) is shown as unknown in every renderer, never as 0."""
+"""Alma's unknown count (-1) is shown as unknown, never as 0: plans say so, surveys note it."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
 import jsonschema
+import pytest
 
 from reconciler.model import DesiredState, KeptGroup, PatronLoadFile, PatronLoadHistory
 from reconciler.model import RetiredGroup as Retired
 from reconciler.model.live import LiveGroup
 from reconciler.planning.plan import Plan, build_plan
-from reconciler.render import (
-    json_doc,
-    markdown,
-    survey_csv,
-    survey_html,
-    survey_json,
-    survey_markdown,
-    survey_text,
-    text,
-)
-from reconciler.survey.report import Survey, build_survey
+from reconciler.render import json_doc, markdown, survey_csv, survey_json, text
+from reconciler.survey.report import build_survey
 
 from ..planning.builders import breakdown, desired, live
 from ..survey import builders as survey_builders
@@ -35,42 +25,22 @@ REPO = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 29)
 
 
-def survey_with_unknown() -> Survey:
-    """The demo survey where group ODD has no census and Alma's count for it was -1."""
+def test_a_survey_never_shows_an_unknown_count_as_a_number() -> None:
+    """A group with no census and Alma's -1 for its count cannot become a row with 0 users."""
     state = survey_builders.live_state()
     census = {c: g for c, g in state.census.items() if c != "ODD"}
-    counts = {**state.estimated_counts, "ODD": None}
     unknown = dataclasses.replace(
         state,
         census=MappingProxyType(census),
-        estimated_counts=MappingProxyType(counts),
-        total_users=None,
+        estimated_counts=MappingProxyType({**state.estimated_counts, "ODD": None}),
     )
-    return build_survey(
-        DesiredState((survey_builders.DESIRED,)),
-        {"demo": unknown},
-        {"demo": survey_builders.HISTORY},
-        today=TODAY,
-    )
-
-
-def test_survey_formats_say_unknown() -> None:
-    """Text, Markdown and HTML say "unknown"; JSON says null; CSV leaves the cell empty."""
-    survey = survey_with_unknown()
-    odd = next(line for line in survey_text.render_survey(survey).splitlines() if "ODD" in line)
-    assert "unknown" in odd
-    row = next(line for line in survey_markdown.render_survey(survey).splitlines() if "ODD" in line)
-    assert "unknown" in row
-    assert "an unknown number of users" in survey_text.render_survey(survey)
-    assert ">unknown<" in survey_html.render_survey(survey)
-    document = json.loads(survey_json.render_survey(survey))
-    schema = json.loads((REPO / "schemas" / "survey.schema.json").read_text())
-    jsonschema.Draft202012Validator(schema).validate(document)
-    (groups,) = [i["groups"] for i in document["institutions"]]
-    assert next(g for g in groups if g["code"] == "ODD")["users"] is None
-    assert document["institutions"][0]["total_users"] is None
-    rows = csv.DictReader(io.StringIO(survey_csv.render_survey(survey)))
-    assert next(r for r in rows if r["code"] == "ODD")["users"] == ""
+    with pytest.raises(ValueError, match="no census of group 'ODD' and no count from Alma"):
+        build_survey(
+            DesiredState((survey_builders.DESIRED,)),
+            {"demo": unknown},
+            {"demo": survey_builders.HISTORY},
+            today=TODAY,
+        )
 
 
 def test_survey_notes_a_census_that_is_not_exact() -> None:
@@ -88,6 +58,10 @@ def test_survey_notes_a_census_that_is_not_exact() -> None:
     )
     (odd,) = [r for r in survey.institutions[0].rows if r.code == "ODD"]
     assert f"count not exact: {why}" in odd.notes
+    document = json.loads(survey_json.render_survey(survey))
+    (groups,) = [i["groups"] for i in document["institutions"]]
+    assert any("total -1" in note for g in groups if g["code"] == "ODD" for note in g["notes"])
+    assert "count not exact" in survey_csv.render_survey(survey)
 
 
 def plan_with_unknown_total() -> Plan:

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from reconciler.sandbox import RULES_REPORT_PATH, SandboxServer
+from reconciler.alma import AlmaClient
+from reconciler.sandbox import RULES_REPORT_PATH, InProcessSandbox
 from reconciler.sandbox.wizard import wizard_parameters
 
-from .conftest import institution
-
-alma = pytest.importorskip("reconciler.alma")
+from ..builders import institution
 
 
 @pytest.fixture
-def client(sandbox: SandboxServer) -> Any:
-    env = {"ALMA_API_URL": sandbox.base_url, "ALMA_API_KEY_UCF": sandbox.api_keys()["ucf"]}
-    with alma.AlmaClient.for_institution(institution("ucf"), env) as opened:
+def client(sandbox: InProcessSandbox) -> Iterator[AlmaClient]:
+    """The project's client for ucf, calling the sandbox in-process."""
+    transport = sandbox.transport("ucf")
+    with AlmaClient.for_institution(institution("ucf"), {}, transport) as opened:
         yield opened
 
 
-def test_client_reads_tables_users_and_reports(client: Any) -> None:
+def test_client_reads_tables_users_and_reports(client: AlmaClient) -> None:
     """Code table, counts, full census, one user and the Analytics report all parse."""
     table = client.get_code_table("UserGroups")
     assert any(row["code"] == "15" for row in table["row"])
@@ -37,7 +37,7 @@ def test_client_reads_tables_users_and_reports(client: Any) -> None:
     assert client.api_remaining is not None
 
 
-def test_client_bulk_move_through_set_and_job(client: Any) -> None:
+def test_client_bulk_move_through_set_and_job(client: AlmaClient) -> None:
     """create_set → add_set_members → run_job(M148) → poll: the users end up in the target."""
     members = [
         u["primary_id"]
@@ -56,7 +56,7 @@ def test_client_bulk_move_through_set_and_job(client: Any) -> None:
     assert client.count_users("user_group~15") == 0
 
 
-def test_client_per_user_move(client: Any) -> None:
+def test_client_per_user_move(client: AlmaClient) -> None:
     """GET → change user_group → PUT with override: an EXTERNAL user's group sticks."""
     user = next(
         u

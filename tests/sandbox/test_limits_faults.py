@@ -9,17 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from reconciler.sandbox import FaultConfig, SandboxServer
+from reconciler.sandbox import FaultConfig, InProcessSandbox, SandboxServer
 
-from .conftest import Client, xml_root
+from .conftest import Client, HttpClient, xml_root
 
 ERROR_NS = "{http://com/exlibris/urm/general/xmlbeans}"
 
 
-def test_bad_key_is_xml_even_when_json_is_asked(sandbox: SandboxServer) -> None:
+def test_bad_key_is_xml_even_when_json_is_asked(http_sandbox: SandboxServer) -> None:
     """An unknown key gives 400 UNAUTHORIZED as namespaced XML, whatever the Accept header."""
     response = requests.get(
-        f"{sandbox.base_url}/almaws/v1/users",
+        f"{http_sandbox.base_url}/almaws/v1/users",
         timeout=5,
         headers={"Authorization": "apikey wrong", "Accept": "application/json"},
     )
@@ -31,22 +31,22 @@ def test_bad_key_is_xml_even_when_json_is_asked(sandbox: SandboxServer) -> None:
     assert root.findtext(f".//{ERROR_NS}trackingId")
 
 
-def test_key_in_query_string_works(sandbox: SandboxServer) -> None:
+def test_key_in_query_string_works(http_sandbox: SandboxServer) -> None:
     """`?apikey=` is accepted as well as the header; the key picks the institution."""
-    key = sandbox.api_keys()["vc"]
+    key = http_sandbox.api_keys()["vc"]
     response = requests.get(
-        f"{sandbox.base_url}/almaws/v1/conf/code-tables/UserGroups",
+        f"{http_sandbox.base_url}/almaws/v1/conf/code-tables/UserGroups",
         params={"apikey": key, "format": "json"},
         timeout=5,
     )
     assert response.json()["scope"]["institution_id"]["value"] == "01FALSC_VC"
 
 
-def test_default_format_is_xml(sandbox: SandboxServer) -> None:
+def test_default_format_is_xml(http_sandbox: SandboxServer) -> None:
     """Without Accept or format=json, Alma answers XML (brief users under <users>)."""
-    key = sandbox.api_keys()["ucf"]
+    key = http_sandbox.api_keys()["ucf"]
     response = requests.get(
-        f"{sandbox.base_url}/almaws/v1/users",
+        f"{http_sandbox.base_url}/almaws/v1/users",
         params={"limit": 1},
         headers={"Authorization": f"apikey {key}"},
         timeout=5,
@@ -55,7 +55,7 @@ def test_default_format_is_xml(sandbox: SandboxServer) -> None:
     assert "<users total_record_count=" in response.text
 
 
-def test_read_only_key_cannot_write(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_read_only_key_cannot_write(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """A key without write permission gets UNAUTHORIZED on PUT but may GET."""
     client = Client(make_sandbox(read_only=frozenset({"ucf"})))
     table = client.get("/conf/code-tables/UserGroups")
@@ -63,7 +63,7 @@ def test_read_only_key_cannot_write(make_sandbox: Callable[..., SandboxServer]) 
     assert client.put("/conf/code-tables/UserGroups", table.json()).status_code == 400
 
 
-def test_per_second_threshold(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_per_second_threshold(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """Beyond the per-second limit, Alma answers 429 PER_SECOND_THRESHOLD."""
     client = Client(make_sandbox(per_second_limit=3))
     statuses = [client.get("/conf/jobs").status_code for _ in range(6)]
@@ -75,7 +75,9 @@ def test_per_second_threshold(make_sandbox: Callable[..., SandboxServer]) -> Non
     assert client.get("/conf/jobs").status_code == 200
 
 
-def test_daily_threshold_and_remaining_header(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_daily_threshold_and_remaining_header(
+    make_sandbox: Callable[..., InProcessSandbox],
+) -> None:
     """X-Exl-Api-Remaining counts down on every 200; at zero, 429 DAILY_THRESHOLD."""
     server = make_sandbox(daily_limit=3)
     client = Client(server)
@@ -89,7 +91,7 @@ def test_daily_threshold_and_remaining_header(make_sandbox: Callable[..., Sandbo
     assert (counts[("GET", "/conf/jobs", 200)], counts[("GET", "/conf/jobs", 429)]) == (4, 1)
 
 
-def test_5xx_rate_one_fails_every_call(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_5xx_rate_one_fails_every_call(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """With error_5xx_rate=1.0 every call is a 500 with an Alma error body."""
     client = Client(make_sandbox(faults=FaultConfig(error_5xx_rate=1.0)))
     response = client.get("/conf/jobs")
@@ -97,31 +99,35 @@ def test_5xx_rate_one_fails_every_call(make_sandbox: Callable[..., SandboxServer
     assert response.json()["errorsExist"] is True
 
 
-def test_dropped_connection(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_dropped_connection(make_http_sandbox: Callable[..., SandboxServer]) -> None:
     """With drop_rate=1.0 the socket closes without an answer; the log records status 0."""
-    server = make_sandbox(faults=FaultConfig(drop_rate=1.0))
+    server = make_http_sandbox(faults=FaultConfig(drop_rate=1.0))
     with pytest.raises(requests.ConnectionError):
-        Client(server).get("/conf/jobs")
+        HttpClient(server).get("/conf/jobs")
     assert [e.status for e in server.request_log.entries] == [0]
 
 
-def test_429_bursts(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_429_bursts(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """burst_429_rate starts a run of burst_length throttled answers."""
     client = Client(make_sandbox(faults=FaultConfig(burst_429_rate=1.0, burst_length=2)))
     assert [client.get("/conf/jobs").status_code for _ in range(2)] == [429, 429]
 
 
-def test_latency_does_not_serialise_requests(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_latency_does_not_serialise_requests(
+    make_http_sandbox: Callable[..., SandboxServer],
+) -> None:
     """Latency sleeps in each handler thread: 8 parallel 300 ms calls finish in about 300 ms."""
-    server = make_sandbox(latency_ms=300)
+    server = make_http_sandbox(latency_ms=300)
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: Client(server).get("/conf/jobs").status_code, range(8)))
+        statuses = list(
+            pool.map(lambda _: HttpClient(server).get("/conf/jobs").status_code, range(8))
+        )
     assert statuses == [200] * 8
     assert time.monotonic() - started < 1.5
 
 
-def test_slow_responses(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_slow_responses(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """slow_rate=1.0 delays every answer by slow_ms."""
     client = Client(make_sandbox(faults=FaultConfig(slow_rate=1.0, slow_ms=250)))
     started = time.monotonic()
@@ -129,7 +135,7 @@ def test_slow_responses(make_sandbox: Callable[..., SandboxServer]) -> None:
     assert time.monotonic() - started >= 0.25
 
 
-def test_request_log_keeps_templates_not_ids(sandbox: SandboxServer) -> None:
+def test_request_log_keeps_templates_not_ids(sandbox: InProcessSandbox) -> None:
     """The log groups calls by path template and status; no ids, no keys."""
     client = Client(sandbox)
     client.get("/users/NOBODY")
@@ -139,7 +145,7 @@ def test_request_log_keeps_templates_not_ids(sandbox: SandboxServer) -> None:
     assert all("NOBODY" not in e.template for e in sandbox.request_log.entries)
 
 
-def test_single_item_lists_quirk(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_single_item_lists_quirk(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """With the quirk on, a one-member list comes back as a bare object (limit=1 users)."""
     client = Client(make_sandbox(single_item_lists_as_objects=True))
     body = client.get("/users", limit=1).json()
@@ -147,7 +153,7 @@ def test_single_item_lists_quirk(make_sandbox: Callable[..., SandboxServer]) -> 
     assert isinstance(client.get("/users", limit=2).json()["user"], list)
 
 
-def test_ip_blocked_key_is_403(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_ip_blocked_key_is_403(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """A key used from outside its IP range gets 403 FORBIDDEN, as XML."""
     response = Client(make_sandbox(ip_blocked=frozenset({"ucf"}))).get("/conf/jobs")
     assert response.status_code == 403

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import FaultConfig, SandboxServer
+from reconciler.sandbox import FaultConfig, InProcessSandbox
 
 from .conftest import Client
 
@@ -41,7 +41,7 @@ def test_without_q_primary_id_order_holds(ucf: Client) -> None:
     assert ids == sorted(ids)
 
 
-def test_short_pages_keep_the_total(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_short_pages_keep_the_total(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """short_page_rate=1: every page lacks 1 to 3 records while the total promises them."""
     server = make_sandbox(faults=FaultConfig(short_page_rate=1.0))
     client = Client(server)
@@ -55,7 +55,7 @@ def test_short_pages_keep_the_total(make_sandbox: Callable[..., SandboxServer]) 
     ("knob", "check"), [("wrong_total_rate", "off"), ("unknown_total_rate", "-1")]
 )
 def test_totals_can_be_wrong_or_unknown(
-    make_sandbox: Callable[..., SandboxServer], sandbox: SandboxServer, knob: str, check: str
+    make_sandbox: Callable[..., InProcessSandbox], sandbox: InProcessSandbox, knob: str, check: str
 ) -> None:
     """wrong_total_rate=1: the total is off by 1 to 3; unknown_total_rate=1: it is -1."""
     truth = _page(Client(sandbox), 0, 1, q=Q)["total_record_count"]

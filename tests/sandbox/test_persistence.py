@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.sandbox import SandboxServer
+from reconciler.sandbox import InProcessSandbox, SandboxConfig
 
 from .conftest import Client
 
 
-def _restart(server: SandboxServer, **knobs: Any) -> SandboxServer:
-    server.stop()
-    return SandboxServer(server.state_dir, server.institutions_root, **knobs).start()
+def _restart(sandbox: InProcessSandbox, **knobs: Any) -> InProcessSandbox:
+    """Stop the sandbox and open its state again, as the next command would."""
+    sandbox.stop()
+    return InProcessSandbox(
+        sandbox.state_dir, sandbox.institutions_root, SandboxConfig(**knobs)
+    ).start()
 
 
-def test_changes_survive_a_restart(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_changes_survive_a_restart(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """A code-table change and a user move made before a restart are there after it."""
     server = make_sandbox()
     client = Client(server)
@@ -38,7 +41,7 @@ def test_changes_survive_a_restart(make_sandbox: Callable[..., SandboxServer]) -
         again.stop()
 
 
-def test_daily_quota_survives_a_restart(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_daily_quota_survives_a_restart(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """Calls spent today stay spent when the next command starts the sandbox again."""
     server = make_sandbox(daily_limit=5)
     for _ in range(3):

@@ -9,19 +9,19 @@ from pathlib import Path
 import pytest
 import requests
 
-from reconciler.errors import ConfigError
 from reconciler.model import DesiredState
 from reconciler.sandbox import (
     RULES_REPORT_PATH,
+    InProcessSandbox,
     SandboxServer,
     SeedSummary,
-    reset_sandbox,
     seed_missing,
     seed_state,
     sftp_dir,
 )
 from reconciler.sandbox.store import DB_NAME, Store
 
+from ..fixture_tree import FIXTURE_ROOT, POPULATION, SLUGS, seed_sandbox
 from .conftest import SCALE, TODAY, Client, desired_state, xml_root
 
 ROWSET = "{urn:schemas-microsoft-com:xml-analysis:rowset}"
@@ -91,7 +91,7 @@ def test_drift_is_reported(seeded: tuple[Path, SeedSummary]) -> None:
     assert {"unmanaged", "description"} <= kinds
 
 
-def test_user_records_look_like_alma(sandbox: SandboxServer) -> None:
+def test_user_records_look_like_alma(sandbox: InProcessSandbox) -> None:
     """Full records carry identifiers, contact info, roles and EXTERNAL/INTERNAL accounts."""
     users = Client(sandbox).get("/users", limit=100, expand="full").json()["user"]
     kinds = {u["account_type"]["value"] for u in users}
@@ -132,7 +132,7 @@ def test_still_loaded_retired_groups_appear_in_recent_loads(
     assert recent - {""} <= kept | {"15", "69", "99", "RES"}
 
 
-def test_analytics_report_pages_with_a_token(sandbox: SandboxServer) -> None:
+def test_analytics_report_pages_with_a_token(sandbox: InProcessSandbox) -> None:
     """The rules report comes as XML in `anies`, paged with one ResumptionToken and IsFinished."""
     store = Store(sandbox.state_dir / DB_NAME)
     with store.tx() as conn:  # enough extra rules for two pages
@@ -165,7 +165,7 @@ def test_analytics_report_pages_with_a_token(sandbox: SandboxServer) -> None:
     assert total == 30 + _seeded_rule_count(sandbox)
 
 
-def _seeded_rule_count(sandbox: SandboxServer) -> int:
+def _seeded_rule_count(sandbox: InProcessSandbox) -> int:
     store = Store(sandbox.state_dir / DB_NAME)
     try:
         row = store.one("SELECT COUNT(*) FROM analytics_rows WHERE inst = 'ucf' AND seq < 100")
@@ -174,11 +174,11 @@ def _seeded_rule_count(sandbox: SandboxServer) -> int:
     return int(row[0]) if row else 0
 
 
-def test_analytics_xml_form(sandbox: SandboxServer) -> None:
+def test_analytics_xml_form(http_sandbox: SandboxServer) -> None:
     """Without JSON, the report is an XML body: report/QueryResult/ResultXml/rowset/Row."""
-    key = sandbox.api_keys()["ucf"]
+    key = http_sandbox.api_keys()["ucf"]
     response = requests.get(
-        f"{sandbox.base_url}/almaws/v1/analytics/reports",
+        f"{http_sandbox.base_url}/almaws/v1/analytics/reports",
         timeout=5,
         params={"path": RULES_REPORT_PATH, "apikey": key},
     )
@@ -187,7 +187,7 @@ def test_analytics_xml_form(sandbox: SandboxServer) -> None:
     assert root.find(f"QueryResult/ResultXml/{ROWSET}rowset/{ROWSET}Row") is not None
 
 
-def test_integration_profiles_default_limit_is_ten(sandbox: SandboxServer) -> None:
+def test_integration_profiles_default_limit_is_ten(sandbox: InProcessSandbox) -> None:
     """Profiles list: SIS profiles have type USER; the list is cut at 10 unless limit is set."""
     body = Client(sandbox).get("/conf/integration-profiles").json()
     assert body["total_record_count"] == 3
@@ -195,15 +195,13 @@ def test_integration_profiles_default_limit_is_ten(sandbox: SandboxServer) -> No
     assert {p["code"] for p in users["integration_profile"]} == {"SIS_STUDENTS", "SIS_STAFF"}
 
 
-def test_shipped_institutions_seed(tmp_path: Path) -> None:
-    """reset_sandbox seeds every institution of the repository's YAML (tiny scale)."""
-    root = Path(__file__).resolve().parents[2] / "institutions"
-    try:
-        summary = reset_sandbox(tmp_path, root, scale=0.0005, today=TODAY)
-    except ConfigError as error:  # the YAML is being written by another helper right now
-        pytest.skip(f"institutions do not load yet: {error}")
-    assert len(summary.institutions) == len([p for p in root.iterdir() if p.is_dir()])
+def test_an_institutions_tree_seeds(tmp_path: Path) -> None:
+    """reset_sandbox seeds every institution of a YAML tree with the headcounts given."""
+    summary = seed_sandbox(tmp_path, FIXTURE_ROOT, scale=0.01, today=TODAY)
+    assert [i.slug for i in summary.institutions] == list(SLUGS)
     assert all(i.api_key == f"sandbox-{i.slug}" for i in summary.institutions)
+    users = {i.slug: i.users for i in summary.institutions}
+    assert users == {slug: round(POPULATION[slug] * 0.01) for slug in SLUGS}
 
 
 def test_load_files_read_by_the_patron_load_reader(seeded: tuple[Path, SeedSummary]) -> None:

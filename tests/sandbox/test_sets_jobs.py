@@ -7,7 +7,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.sandbox import JobTiming, SandboxServer
+from reconciler.sandbox import InProcessSandbox, JobTiming
 from reconciler.sandbox.wizard import WIZARD_PARAMETERS, wizard_parameters
 
 from .conftest import Client, error_code, xml_root
@@ -103,7 +103,7 @@ def test_jobs_list_has_update_users_and_sis_jobs(ucf: Client) -> None:
     assert {j["related_profile"]["value"] for j in sis} == profile_ids
 
 
-def test_job_runs_async_and_moves_users(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_job_runs_async_and_moves_users(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """M148 answers at once, runs in the background, and moves every set member."""
     # Queued for a whole second, so even a loaded CI machine sees it before it runs.
     ucf = Client(make_sandbox(job_timing=JobTiming(start_delay_s=1.0, batch_size=2)))
@@ -196,7 +196,7 @@ def test_job_changes_the_group_and_nothing_else(ucf: Client) -> None:
 
 
 def test_three_running_api_jobs_at_most(
-    make_sandbox: Callable[..., SandboxServer],
+    make_sandbox: Callable[..., InProcessSandbox],
 ) -> None:
     """A fourth API-started job while three run is refused with 402222."""
     client = Client(make_sandbox(job_timing=JobTiming(start_delay_s=2.0)))
@@ -208,7 +208,7 @@ def test_three_running_api_jobs_at_most(
     assert error_code(refused) == "402222"
 
 
-def test_five_runs_per_hour_at_most(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_five_runs_per_hour_at_most(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """The sixth run of one job within an hour is refused with 402223."""
     client = Client(make_sandbox(job_timing=JobTiming(start_delay_s=0.0, batch_delay_s=0.0)))
     set_id = _set(client, "s", [])
@@ -249,7 +249,7 @@ def test_events_only_for_sis_jobs(ucf: Client) -> None:
     assert error_code(ucf.get(f"{path}/events")) == "60332"
 
 
-def test_moved_group_survives_a_sis_rerun(sandbox: SandboxServer) -> None:
+def test_moved_group_survives_a_sis_rerun(sandbox: InProcessSandbox) -> None:
     """A group changed by override PUT is manual: re-running the SIS load leaves it alone."""
     client = Client(sandbox)
     folder = sandbox.state_dir / "sftp" / "ucf" / "alma" / "student"
@@ -271,3 +271,23 @@ def test_moved_group_survives_a_sis_rerun(sandbox: SandboxServer) -> None:
     done = _wait(client, run.json()["additional_info"]["link"])
     assert counters_of(done)["c.jobs.sis.processed"] == len(list(root.iter("user")))
     assert client.get(f"/users/{user['primary_id']}").json()["user_group"]["value"] == "GR"
+
+
+def test_other_switches_change_more_than_the_group(ucf: Client) -> None:
+    """Status and expiry switches left on change every member too, as in Alma (why templates
+    with them on are refused)."""
+    movers = _ids(ucf, "15")[:3]
+    params = {
+        **wizard_parameters(_set(ucf, "more", movers), "GR"),
+        "UPDATE_User_Information_Status_Active": "true",
+        "UPDATE_User_Information_Status_Value": "INACTIVE",
+        "UPDATE_User_Information_Expiry_Date_Active": "true",
+        "UPDATE_User_Information_Expiry_Date_Value": "1767225600000",  # 2026-01-01 UTC
+    }
+    done = _wait(ucf, _post_params(ucf, params).json()["additional_info"]["link"])
+    assert done["status"]["value"] == "COMPLETED_SUCCESS"
+    for member in movers:
+        user = ucf.get(f"/users/{member}").json()
+        assert user["user_group"]["value"] == "GR"
+        assert user["status"]["value"] == "INACTIVE"
+        assert user["expiry_date"] == "2026-01-01Z"

@@ -8,7 +8,7 @@ import requests
 
 from reconciler.sandbox import SandboxServer
 
-from .conftest import Client, error_code, xml_root
+from .conftest import Client, HttpClient, error_code, xml_root
 
 
 def _user(ucf: Client, user_id: str, **params: Any) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def _user(ucf: Client, user_id: str, **params: Any) -> dict[str, Any]:
     return body
 
 
-def _members(ucf: Client, code: str) -> list[dict[str, Any]]:
+def _members(ucf: Client | HttpClient, code: str) -> list[dict[str, Any]]:
     """Every user whose exact group is `code`, by paging with expand=full."""
     found: list[dict[str, Any]] = []
     offset = 0
@@ -32,7 +32,7 @@ def _members(ucf: Client, code: str) -> list[dict[str, Any]]:
             return found
 
 
-def _external_user(ucf: Client, code: str = "01") -> dict[str, Any]:
+def _external_user(ucf: Client | HttpClient, code: str = "01") -> dict[str, Any]:
     return next(u for u in _members(ucf, code) if u["account_type"]["value"] == "EXTERNAL")
 
 
@@ -188,13 +188,12 @@ def test_delete_free_user(ucf: Client) -> None:
     raise AssertionError("no free user among the first 20")
 
 
-def test_user_as_xml_follows_alma(sandbox: SandboxServer) -> None:
+def test_user_as_xml_follows_alma(http_sandbox: SandboxServer) -> None:
     """Asked without JSON, a user is Alma XML: desc attributes and wrapped lists."""
-    client = Client(sandbox)
-    user = _external_user(client)
+    user = _external_user(HttpClient(http_sandbox))
     response = requests.get(
-        f"{sandbox.base_url}/almaws/v1/users/{user['primary_id']}",
-        headers={"Authorization": f"apikey {sandbox.api_keys()['ucf']}"},
+        f"{http_sandbox.base_url}/almaws/v1/users/{user['primary_id']}",
+        headers={"Authorization": f"apikey {http_sandbox.api_keys()['ucf']}"},
         timeout=5,
     )
     root = xml_root(response.content)

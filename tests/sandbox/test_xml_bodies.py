@@ -1,4 +1,7 @@
-"""Alma XML request bodies are accepted where Alma accepts them (users, code tables, jobs)."""
+"""Alma XML request bodies are accepted where Alma accepts them (users, code tables, jobs).
+
+Over HTTP: the in-process client only sends JSON, as the project's client does.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,14 @@ from collections.abc import Callable
 from reconciler.sandbox import SandboxServer
 from reconciler.sandbox.wizard import wizard_parameters
 
-from .conftest import Client
+from .conftest import HttpClient
 
 XML = {"Content-Type": "application/xml"}
 
 
-def test_put_user_as_xml(make_sandbox: Callable[..., SandboxServer]) -> None:
+def test_put_user_as_xml(make_http_sandbox: Callable[..., SandboxServer]) -> None:
     """A swap-all PUT written in Alma's user XML moves an INTERNAL user and keeps roles."""
-    client = Client(make_sandbox(strict_user_put=False))  # a partial body: raw swap-all
+    client = HttpClient(make_http_sandbox(strict_user_put=False))  # a partial body: raw swap-all
     users = client.get("/users", q="user_group~15", limit=100, expand="full").json()["user"]
     user = next(u for u in users if u["account_type"]["value"] == "INTERNAL")
     body = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -42,9 +45,9 @@ def test_put_user_as_xml(make_sandbox: Callable[..., SandboxServer]) -> None:
     assert stored["user_role"] == user["user_role"]
 
 
-def test_run_job_with_xml_parameters(sandbox: SandboxServer) -> None:
+def test_run_job_with_xml_parameters(http_sandbox: SandboxServer) -> None:
     """The job parameters can be posted as `<job><parameters><parameter>` XML."""
-    client = Client(sandbox)
+    client = HttpClient(http_sandbox)
     set_id = client.post(
         "/conf/sets", {"name": "x", "type": {"value": "ITEMIZED"}, "content": {"value": "USER"}}
     ).json()["id"]
@@ -60,9 +63,9 @@ def test_run_job_with_xml_parameters(sandbox: SandboxServer) -> None:
     assert "/instances/" in response.json()["additional_info"]["link"]
 
 
-def test_broken_xml_is_401676(sandbox: SandboxServer) -> None:
+def test_broken_xml_is_401676(http_sandbox: SandboxServer) -> None:
     """An unreadable XML body is refused like Alma does."""
-    client = Client(sandbox)
+    client = HttpClient(http_sandbox)
     response = client.session.put(
         f"{client.base}/conf/code-tables/UserGroups", data="<rows>", headers=XML, timeout=5
     )

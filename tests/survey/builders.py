@@ -7,29 +7,20 @@ from types import MappingProxyType
 
 from reconciler.model import (
     DesiredState,
-    Institution,
     InstitutionState,
     KeptGroup,
     PatronLoadFile,
     PatronLoadHistory,
-    Region,
     RetiredGroup,
-    Sector,
     UserGroups,
 )
 from reconciler.model.live import GroupCensus, LiveGroup, LiveState, RuleReference, UserBreakdown
 from reconciler.survey.report import Survey, build_survey
 
+from ..builders import institution
+
 TODAY = date(2026, 11, 29)
-INSTITUTION = Institution(
-    slug="demo",
-    alma_code="01TEST_DEMO",
-    name="Demo State College",
-    sector=Sector.COLLEGE,
-    region=Region.NA,
-    api_key_env="ALMA_API_KEY_DEMO",
-    owners=("@flvc/demo",),
-)
+INSTITUTION = institution("demo", name="Demo State College")
 DESIRED = InstitutionState(
     INSTITUTION,
     UserGroups(

@@ -1,4 +1,4 @@
-"""A few shipped institutions in a temporary working folder, for `survey --sandbox` runs."""
+"""A few fixture institutions in a temporary working folder, for `survey --sandbox` runs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox import reset_sandbox
+from ..fixture_tree import copy_institutions, seed_sandbox
 
-REPO = Path(__file__).resolve().parents[2]
 # ucf retires groups, ncf is tiny (all of its groups empty but one), bc is an ordinary college
 PICKED = ("bc", "ncf", "ucf")
 
@@ -19,9 +18,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """institutions/ and a sandbox seeded from it, made once per module (seeding is the slow
     part); each test works on its own copy."""
     root = tmp_path_factory.mktemp("survey-seed")
-    for slug in PICKED:
-        shutil.copytree(REPO / "institutions" / slug, root / "institutions" / slug)
-    reset_sandbox(root / ".sandbox", root / "institutions")
+    copy_institutions(root / "institutions", PICKED)
+    seed_sandbox(root / ".sandbox", root / "institutions")
     return root
 
 

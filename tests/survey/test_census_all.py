@@ -10,7 +10,7 @@ import pytest
 from reconciler.alma import AlmaClient
 from reconciler.desired import load_desired_state
 from reconciler.reading.census import census, census_all
-from reconciler.sandbox import SandboxServer
+from reconciler.sandbox import InProcessSandbox
 from tests.reading.harsh import HarshUsers, people
 
 TODAY = date(2026, 11, 29)
@@ -58,11 +58,10 @@ def test_matches_one_census_per_group_in_the_sandbox(tmp_path: Path, seeded: Pat
     """Against the sandbox, the one-pass census equals the per-group census, group by group."""
     desired = load_desired_state(seeded / "institutions", ["ucf"])
     ucf = desired.institutions[0].institution
-    with SandboxServer(seeded / ".sandbox", seeded / "institutions") as server:
-        env = {"ALMA_API_URL": server.base_url, ucf.api_key_env: server.api_keys()["ucf"]}
-        with AlmaClient.for_institution(ucf, env) as client:
-            everyone = census_all(client, TODAY)
-            one_by_one = {code: census(client, code, TODAY) for code in everyone.groups}
+    with InProcessSandbox(seeded / ".sandbox", seeded / "institutions") as sandbox:
+        client = AlmaClient.for_institution(ucf, {}, sandbox.transport("ucf"))
+        everyone = census_all(client, TODAY)
+        one_by_one = {code: census(client, code, TODAY) for code in everyone.groups}
     assert everyone.exact
     assert everyone.groups == one_by_one
     assert everyone.users > 500

@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 from typer.testing import CliRunner
@@ -45,7 +46,10 @@ def test_json_to_a_file_matches_the_schema(workdir: Path) -> None:
     [ucf] = document["institutions"]
     groups = {g["code"]: g for g in ucf["groups"]}
     assert groups["15"]["status"] == "retired"
-    assert "on FLVC's list of commonly unused groups" in groups["15"]["reasons"]
+    assert {"reason": "on FLVC's list of commonly unused groups", "tier": "strong"} in groups["15"][
+        "reasons"
+    ]
+    assert document["overview"][0]["slug"] == "ucf"
     assert sum(g["users"] for g in ucf["groups"]) <= ucf["total_users"]
     assert ucf["api_calls"] > 0
 
@@ -55,8 +59,57 @@ def test_csv_has_a_row_per_group(workdir: Path) -> None:
     result = runner.invoke(app, ["survey", "--sandbox", "-i", "ncf", "-i", "bc", "--format", "csv"])
     assert result.exit_code == 0, result.output
     records = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
-    assert {r["institution"] for r in records} == {"bc", "ncf"}
-    assert all(r["candidate"] in ("yes", "no") for r in records)
+    assert [r["row"] for r in records[:2]] == ["institution", "institution"]
+    groups = records[2:]
+    assert {r["row"] for r in groups} == {"group"}
+    assert {r["institution"] for r in groups} == {"bc", "ncf"}
+    assert all(r["candidate"] in ("yes", "no") for r in groups)
+    assert all(r["tier"] in ("strong", "weak", "") for r in groups)
+
+
+def test_every_format_starts_with_the_consortium_overview(workdir: Path) -> None:
+    """Table, Markdown, CSV, JSON and HTML all open with the overview, before any institution."""
+    firsts = {
+        "table": lambda text: text.startswith("Consortium overview: 3 institutions, "),
+        "markdown": lambda text: text.split("\n## ")[1].startswith("Consortium overview"),
+        "csv": lambda text: text.splitlines()[1].startswith("institution,bc,"),
+        "json": lambda text: list(json.loads(text))[3] == "overview",
+        "html": lambda text: text.index('id="overview"') < text.index('id="bc"'),
+    }
+    for fmt, starts_right in firsts.items():
+        result = runner.invoke(app, ["survey", "--sandbox", "--all", "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert starts_right(result.stdout), fmt
+
+
+def test_marking_a_group_assigned_by_hand_removes_its_weak_reason(workdir: Path) -> None:
+    """A kept group absent from loads loses that weak reason once it says in_patron_loads: false."""
+
+    def groups() -> list[dict[str, Any]]:
+        result = runner.invoke(app, ["survey", "--sandbox", "--all", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        return [{**g, "slug": i["slug"]} for i in document["institutions"] for g in i["groups"]]
+
+    def weak(group: dict[str, Any]) -> list[str]:
+        return [r["reason"] for r in group["reasons"] if r["tier"] == "weak"]
+
+    flagged = [g for g in groups() if g["status"] == "kept" and weak(g)]
+    assert flagged, "a fixture institution keeps a group that no load assigns"
+    before = flagged[0]
+    path = workdir / "institutions" / before["slug"] / "user-groups.yaml"
+    text = path.read_text()
+    code = before["code"]
+    line = f'  - code: "{code}"\n'
+    marked = text.replace(line, line + "    in_patron_loads: false\n", 1)
+    assert marked != text
+    path.write_text(marked)
+    [after] = [g for g in groups() if (g["slug"], g["code"]) == (before["slug"], before["code"])]
+    assert weak(after) == []
+    assert after["in_patron_loads"] is False
+    assert [r for r in after["reasons"] if r["tier"] == "strong"] == [
+        r for r in before["reasons"] if r["tier"] == "strong"
+    ]
 
 
 def test_unreadable_institutions_exit_1_and_the_rest_is_still_written(workdir: Path) -> None:
@@ -77,7 +130,8 @@ def test_institution_and_all_together_is_a_usage_error(workdir: Path) -> None:
 
 
 def test_no_patron_data_in_any_output(workdir: Path) -> None:
-    """Primary IDs, identifiers and names of the sandbox's patrons never reach a survey."""
+    """Primary IDs, identifiers and names of the sandbox's patrons never reach a survey, a
+    snapshot (the JSON) or a comparison with one."""
     outputs = []
     for fmt in ("table", "markdown", "csv", "json", "html"):
         result = runner.invoke(
@@ -85,6 +139,12 @@ def test_no_patron_data_in_any_output(workdir: Path) -> None:
         )
         assert result.exit_code == 0, result.output
         outputs.append(result.output + (workdir / f"survey.{fmt}").read_text())
+    for fmt in ("table", "markdown", "json"):
+        result = runner.invoke(
+            app, ["survey", "--sandbox", "--compare", "survey.json", "--format", fmt]
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
     database = sqlite3.connect(workdir / ".sandbox" / "alma.sqlite3")
     canaries: set[str] = set()
     for primary_id, last_name, first_name in database.execute(
