@@ -136,6 +136,8 @@ def plan(
             commit=current_commit(Path.cwd()),
             progress=tick,
         )
+        # stamped once, so the printed JSON and the saved file are the same document
+        the_plan = replace(the_plan, created_at=datetime.now(UTC))
         if affected_users_csv is not None:
             affected = collect_affected_users(the_plan, desired, target.env, today=date.today())
             csv_text = affected_csv.render_affected_users(affected.users)
@@ -149,7 +151,7 @@ def plan(
                     err=True,
                 )
     if out is not None:
-        plan_file.save(replace(the_plan, created_at=datetime.now(UTC)), out)
+        plan_file.save(the_plan, out)
     if output_format is PlanFormat.JSON:
         typer.echo(json_doc.render_plan(the_plan), nl=False)
     elif output_format is PlanFormat.MARKDOWN:
