@@ -103,8 +103,8 @@ def run(
         tally = PerUserMove().run(client, journal, per_user, source=SOURCE, target=TARGET)
         per_user_s = time.perf_counter() - started
         after = client.ledger.summary()
-        calls = after["calls"] - before["calls"]
-        throttled = after.get("throttled", 0) - before.get("throttled", 0)
+        calls = after.calls - before.calls
+        throttled = after.throttled - before.throttled
         rate = calls / per_user_s
 
         started = time.perf_counter()
@@ -123,9 +123,9 @@ def run(
         started = time.perf_counter()
         moved = strategy.run(client, journal, bulk, source=SOURCE, target=TARGET)
         bulk_s = time.perf_counter() - started
-        by_endpoint = client.ledger.summary()["by_endpoint"]
+        by_endpoint = client.ledger.summary().by_endpoint
         polls = sum(by_endpoint.get("GET /conf/jobs/{job_id}/instances/{instance_id}", {}).values())
-        bulk_calls = client.ledger.summary()["calls"] - before["calls"]
+        bulk_calls = client.ledger.summary().calls - before.calls
 
     naive_per_user = naive_s / len(naive)
     per_user_each = per_user_s / len(per_user)

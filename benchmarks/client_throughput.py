@@ -107,7 +107,7 @@ def run(
         summary = client.ledger.summary()
         final_rate = client.limiter.rate
         slowdowns = client.limiter.stats().slowdowns
-    ledger_429 = sum(int(o.get("429", 0)) for o in summary["by_endpoint"].values())
+    ledger_429 = sum(o.get("429", 0) for o in summary.by_endpoint.values())
     sandbox_429 = sum(1 for e in server.request_log.entries if e.status == 429)
     return RunResult(
         label=label,
@@ -117,8 +117,8 @@ def run(
         seconds=seconds,
         sandbox_429=sandbox_429,
         ledger_429=ledger_429,
-        throttled=int(summary["throttled"]),
-        retries=int(summary["retries"]),
+        throttled=summary.throttled,
+        retries=summary.retries,
         slowdowns=slowdowns,
         final_rate=final_rate,
     )

@@ -16,6 +16,7 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sandbox_process import sandbox_process  # noqa: E402 - after the path is set
+from reconciler.alma import LedgerSummary  # noqa: E402
 from reconciler.desired import load_desired_state  # noqa: E402
 from reconciler.runs.reads import plan_institutions  # noqa: E402
 
@@ -30,7 +32,7 @@ CALLS_TARGET = 1.1
 WALL_TARGET = 1.3
 
 
-def minimum_calls(plan_live: object, ledger: dict[str, object]) -> int:
+def minimum_calls(plan_live: object, ledger: LedgerSummary) -> int:
     """What a plan of this institution cannot do without."""
     from reconciler.model.live import LiveState  # noqa: PLC0415
 
@@ -38,9 +40,7 @@ def minimum_calls(plan_live: object, ledger: dict[str, object]) -> int:
     census_pages = sum(
         max(1, math.ceil(c.breakdown.total / 100)) for c in plan_live.census.values()
     )
-    by_endpoint = ledger.get("by_endpoint", {})
-    assert isinstance(by_endpoint, dict)  # noqa: S101
-    sis_jobs = sum(by_endpoint.get("GET /conf/jobs/{job_id}/instances", {}).values())
+    sis_jobs = ledger.calls_to("GET /conf/jobs/{job_id}/instances")
     return 2 + len(plan_live.groups) + census_pages + 1 + sis_jobs
 
 
@@ -66,7 +66,7 @@ def main() -> int:
     total_calls = total_minimum = 0
     rates = {s.institution.slug: s.institution.rate_limit_per_second for s in desired.institutions}
     for slug, ledger in sorted(result.ledgers.items()):
-        calls = int(ledger["calls"])
+        calls = ledger.calls
         minimum = minimum_calls(result.live[slug], ledger)
         total_calls += calls
         total_minimum += minimum
@@ -83,8 +83,7 @@ def main() -> int:
     )
     print(f"calls / minimum, overall       {total_calls / total_minimum:.3f}")
     print(f"per-user calls                 {sum_user_calls(result.ledgers)}")
-    retried = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
-    print(f"calls retried (429, 5xx)       {retried}")
+    print(f"calls retried (429, 5xx)       {result.retries}")
     print(f"wall time at {args.latency_ms} ms latency    {wall:.2f} s")
     print(f"rate-limit bound               {bound:.2f} s (slowest institution, 20/s each)")
     print(
@@ -94,13 +93,13 @@ def main() -> int:
     return 0 if calls_ok and wall_ok else 1
 
 
-def sum_user_calls(ledgers: dict[str, dict[str, object]]) -> int:
-    total = 0
-    for ledger in ledgers.values():
-        by_endpoint = ledger.get("by_endpoint", {})
-        assert isinstance(by_endpoint, dict)  # noqa: S101
-        total += sum(sum(v.values()) for k, v in by_endpoint.items() if "{user_id}" in k)
-    return total
+def sum_user_calls(ledgers: Mapping[str, LedgerSummary]) -> int:
+    return sum(
+        ledger.calls_to(endpoint)
+        for ledger in ledgers.values()
+        for endpoint in ledger.by_endpoint
+        if "{user_id}" in endpoint
+    )
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def survey_all(
     the read, the wall seconds and the CPU seconds of this process."""
     started, cpu_started = time.perf_counter(), time.process_time()
     result = read_institutions(desired, histories, env, today=today, census_everything=True)
-    calls = {slug: int(ledger["calls"]) for slug, ledger in result.ledgers.items()}
+    calls = {slug: ledger.calls for slug, ledger in result.ledgers.items()}
     report = build_survey(
         desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
     )
@@ -112,7 +112,7 @@ def main() -> int:
         # sandbox's, not the survey's: warm it once, then measure
         survey_all(desired, histories, env, today)
         result, wall, cpu = survey_all(desired, histories, env, today)
-        calls = {slug: int(ledger["calls"]) for slug, ledger in result.ledgers.items()}
+        calls = {slug: ledger.calls for slug, ledger in result.ledgers.items()}
         at_rate = {slug: calls[slug] / rates[slug] for slug in calls}
         slowest = max(at_rate, key=lambda slug: at_rate[slug])
         alone = DesiredState(

@@ -1,9 +1,9 @@
 """One error tree for the whole tool.
 
 Every failure a user can meet is a `ReconcilerError`; the CLI maps the tree to a one-line
-message and an exit code in one place. Transport libraries' exceptions (requests, yaml,
-jsonschema) never escape the module that uses them: they are wrapped here, with the cause
-chained, so callers depend on our names only.
+message, and `reconciler.runs.outcomes` maps it to an exit code, each in one place.
+Transport libraries' exceptions (requests, yaml, jsonschema) never escape the module that
+uses them: they are wrapped here, with the cause chained, so callers depend on our names only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from reconciler.model import Problem
 
 class ReconcilerError(Exception):
     """Base of every error the tool reports to a user."""
-
-    exit_code = 1
 
 
 class ConfigError(ReconcilerError):
@@ -161,9 +159,7 @@ class PatronLoadFileError(ReconcilerError):
 
 
 class UnsafePlanError(ReconcilerError):
-    """The plan breaks a safety rule; apply refuses it."""
-
-    exit_code = 3
+    """The plan breaks a safety rule; apply refuses it (exit 3)."""
 
 
 class PlanFileError(ReconcilerError):
@@ -189,10 +185,8 @@ class JournalError(ReconcilerError):
     """An apply journal is unreadable or belongs to another plan."""
 
 
-class ApplyRefusedError(ReconcilerError):
+class ApplyRefusedError(UnsafePlanError):
     """apply will not start: the plan is unsafe, edited, stale, too old or over budget."""
-
-    exit_code = 3
 
 
 class LockHeldError(ApplyRefusedError):

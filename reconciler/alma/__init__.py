@@ -8,7 +8,7 @@ family from `reconciler.errors`; nothing of `requests` escapes this package. Raw
 from reconciler.alma.analytics import ReportPage
 from reconciler.alma.bulk import MAX_SET_MEMBERS_PER_CALL, JobRun
 from reconciler.alma.client import AlmaClient
-from reconciler.alma.ledger import CallLedger
+from reconciler.alma.ledger import CallLedger, LedgerSummary
 from reconciler.alma.ratelimit import TokenBucket
 from reconciler.alma.retry import RetryPolicy
 from reconciler.alma.transport import Timeouts, Transport, TransportResponse
@@ -19,6 +19,7 @@ __all__ = [
     "AlmaClient",
     "CallLedger",
     "JobRun",
+    "LedgerSummary",
     "ReportPage",
     "RetryPolicy",
     "Timeouts",

@@ -1,5 +1,7 @@
 """A per-run record of the Alma calls made: counts for reports and for the API budget.
 
+`CallLedger` records as calls happen; `summary()` hands out a frozen `LedgerSummary`.
+
 Design decision: calls are keyed by endpoint *template* (`GET /users/{user_id}`), never by the
 real path, so the ledger can go into a PR comment or a job summary without a patron id in it.
 There is one ledger per client (so per institution: the daily allowance is per institution),
@@ -10,9 +12,50 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 NETWORK_FAILURE = "network"  # the status recorded when no HTTP answer came back
+
+
+@dataclass(frozen=True)
+class LedgerSummary:
+    """A snapshot of one ledger: calls by endpoint template and outcome, retries and waits.
+
+    `limiter_wait_seconds` is summed over threads: eight workers each waiting one second
+    count eight, which is the cost the limiter added to the work, not wall-clock time.
+    """
+
+    calls: int = 0
+    by_endpoint: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    retries: int = 0
+    retries_by_endpoint: Mapping[str, int] = field(default_factory=dict)
+    throttled: int = 0
+    limiter_wait_seconds: float = 0.0
+    backoff_seconds: float = 0.0
+    daily_calls_left: int | None = None
+
+    def calls_to(self, endpoint: str) -> int:
+        """Calls to one endpoint template, whatever their outcome."""
+        return sum(self.by_endpoint.get(endpoint, {}).values())
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready and sorted, so that reports and their diffs are stable."""
+        return {
+            "calls": self.calls,
+            "by_endpoint": {
+                endpoint: dict(sorted(outcomes.items()))
+                for endpoint, outcomes in sorted(self.by_endpoint.items())
+            },
+            "retries": self.retries,
+            "retries_by_endpoint": dict(sorted(self.retries_by_endpoint.items())),
+            "throttled": self.throttled,
+            "limiter_wait_seconds": self.limiter_wait_seconds,
+            "backoff_seconds": self.backoff_seconds,
+            "daily_calls_left": self.daily_calls_left,
+        }
 
 
 class CallLedger:
@@ -73,26 +116,24 @@ class CallLedger:
         with self._lock:
             return dict(self._calls.get(endpoint, {}))
 
-    def summary(self) -> dict[str, Any]:
-        """A JSON-ready snapshot, sorted so that reports and their diffs are stable.
-
-        `limiter_wait_seconds` is summed over threads: eight workers each waiting one second
-        count eight, which is the cost the limiter added to the work, not wall-clock time.
-        """
+    def summary(self) -> LedgerSummary:
+        """A snapshot of the counts so far, sorted by endpoint and outcome."""
         with self._lock:
-            return {
-                "calls": sum(sum(outcomes.values()) for outcomes in self._calls.values()),
-                "by_endpoint": {
-                    endpoint: dict(sorted(outcomes.items()))
-                    for endpoint, outcomes in sorted(self._calls.items())
-                },
-                "retries": sum(self._retries.values()),
-                "retries_by_endpoint": dict(sorted(self._retries.items())),
-                "throttled": self._throttled,
-                "limiter_wait_seconds": round(self._limiter_wait, 3),
-                "backoff_seconds": round(self._backoff, 3),
-                "daily_calls_left": self._daily_calls_left,
-            }
+            return LedgerSummary(
+                calls=sum(sum(outcomes.values()) for outcomes in self._calls.values()),
+                by_endpoint=MappingProxyType(
+                    {
+                        endpoint: MappingProxyType(dict(sorted(outcomes.items())))
+                        for endpoint, outcomes in sorted(self._calls.items())
+                    }
+                ),
+                retries=sum(self._retries.values()),
+                retries_by_endpoint=MappingProxyType(dict(sorted(self._retries.items()))),
+                throttled=self._throttled,
+                limiter_wait_seconds=round(self._limiter_wait, 3),
+                backoff_seconds=round(self._backoff, 3),
+                daily_calls_left=self._daily_calls_left,
+            )
 
     def __repr__(self) -> str:
         return f"CallLedger(calls={self.total_calls})"

@@ -12,10 +12,6 @@ import typer
 
 from reconciler.cli.progress import progress_bar
 from reconciler.cli.root import (
-    EXIT_CHANGES,
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_UNSAFE,
     AllOption,
     InstitutionsOption,
     SandboxOption,
@@ -27,18 +23,18 @@ from reconciler.cli.root import (
 )
 from reconciler.cli.sandbox_commands import alma_target
 from reconciler.model import DesiredState
+from reconciler.runs.outcomes import ExitCode
 
 if TYPE_CHECKING:
     from reconciler.runs.reads import ReadResult
 
 
 class PlanFormat(StrEnum):
+    """The names of reconciler.render.formats.PLAN_FORMATS, for Typer's choices."""
+
     TEXT = "text"
     MARKDOWN = "markdown"
     JSON = "json"
-
-
-COMMENT_SEPARATOR = "\n<!-- alma-groups:next-comment -->\n"
 
 
 def select_institutions(
@@ -63,8 +59,8 @@ def select_institutions(
 
 def echo_read_problems(result: ReadResult) -> None:
     """Institutions that could not be read, then what was read around (not fatal)."""
-    for slug, reason in sorted(result.failures.items()):
-        typer.echo(f"error: {slug}: {reason}", err=True)
+    for slug, error in sorted(result.failures.items()):
+        typer.echo(f"error: {slug}: {error}", err=True)
     for slug, live in sorted(result.live.items()):
         for warning in live.warnings:  # e.g. the unverified SIS job lookup fell back
             typer.echo(f"warning: {slug}: {warning}", err=True)
@@ -120,7 +116,9 @@ def plan(
     from reconciler.files import PRIVATE_FILE_MODE, atomic_write
     from reconciler.gitops import current_commit
     from reconciler.planning import plan_file
-    from reconciler.render import affected_csv, json_doc, markdown, text
+    from reconciler.render import affected_csv
+    from reconciler.render.formats import PLAN_FORMATS, Style
+    from reconciler.runs.outcomes import exit_code, outcome_of_error, outcome_of_plan
     from reconciler.runs.reads import collect_affected_users, plan_institutions
 
     desired = select_institutions(institution, everything, changed_since)
@@ -152,24 +150,17 @@ def plan(
                 )
     if out is not None:
         plan_file.save(the_plan, out)
-    if output_format is PlanFormat.JSON:
-        typer.echo(json_doc.render_plan(the_plan), nl=False)
-    elif output_format is PlanFormat.MARKDOWN:
-        typer.echo(COMMENT_SEPARATOR.join(markdown.render_plan_comments(the_plan)), nl=False)
-    else:
-        typer.echo(text.render_plan(the_plan, colour=colour_wanted()), nl=False)
+    style = Style(colour=colour_wanted())
+    typer.echo(PLAN_FORMATS.render(output_format.value, the_plan, style), nl=False)
     echo_read_problems(result)
-    retries = sum(int(ledger.get("retries", 0)) for ledger in result.ledgers.values())
-    typer.echo(f"read Alma with {result.api_calls:,} API calls ({retries:,} retried)", err=True)
+    typer.echo(
+        f"read Alma with {result.api_calls:,} API calls ({result.retries:,} retried)", err=True
+    )
     if out is not None:
         typer.echo(f"saved plan to {out}", err=True)
-    if result.failures:
-        raise typer.Exit(EXIT_ERROR)
-    if the_plan.violations:
-        raise typer.Exit(EXIT_UNSAFE)
-    if detailed_exitcode and the_plan.has_changes:
-        raise typer.Exit(EXIT_CHANGES)
-    raise typer.Exit(EXIT_OK)
+    outcomes = [outcome_of_plan(p) for p in the_plan.institutions]
+    outcomes += [outcome_of_error(error) for error in result.failures.values()]
+    raise typer.Exit(exit_code(outcomes, detailed_exitcode=detailed_exitcode))
 
 
 @app.command("import")
@@ -182,24 +173,27 @@ def import_groups(
     sandbox: SandboxOption = False,
 ) -> None:
     """Print (or --write) user-groups.yaml from live Alma's UserGroups table."""
-    from reconciler.alma import AlmaClient
     from reconciler.desired import load_institution
     from reconciler.desired.importing import render_user_groups
     from reconciler.desired.loading import GROUPS_FILE
+    from reconciler.errors import ReconcilerError
     from reconciler.files import atomic_write
     from reconciler.reading.live import read_groups
+    from reconciler.runs.fanout import connect_with, for_each_institution
 
     root = institutions_root()
     identity = load_institution(root, institution)
-    with (
-        alma_target(sandbox, [identity]) as target,
-        AlmaClient.for_institution(identity, target.env) as client,
-    ):
-        rows = read_groups(client)
+    with alma_target(sandbox, [identity]) as target:
+        runs = for_each_institution(
+            [identity], lambda _, client: read_groups(client), connect=connect_with(target.env)
+        )
+    rows = runs[identity.slug].result
+    if isinstance(rows, ReconcilerError):
+        raise rows
     yaml_text = render_user_groups(rows, source=f"Alma ({identity.alma_code})")
     if not write:
         typer.echo(yaml_text, nl=False)
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     path = root / institution / GROUPS_FILE
     atomic_write(path, yaml_text)
     enabled = sum(row.enabled for row in rows)

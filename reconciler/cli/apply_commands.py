@@ -20,9 +20,6 @@ import typer
 from reconciler.cli.alma_commands import select_institutions
 from reconciler.cli.progress import user_progress
 from reconciler.cli.root import (
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_UNSAFE,
     InstitutionsOption,
     SandboxOption,
     app,
@@ -34,6 +31,7 @@ from reconciler.cli.root import (
 from reconciler.cli.sandbox_commands import AlmaTarget, alma_target
 from reconciler.errors import UsageError
 from reconciler.model import DesiredState
+from reconciler.runs.outcomes import ExitCode
 
 if TYPE_CHECKING:
     from reconciler.apply.report import ApplyReport
@@ -64,7 +62,7 @@ def _confirm(question: str, yes: bool) -> None:
         raise UsageError("apply changes Alma: in CI or without a terminal, pass --yes")
     if not typer.confirm(question, default=False, err=True):
         typer.echo("nothing applied", err=True)
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.command()
@@ -115,7 +113,7 @@ def apply(
             saved = _plan_now(desired, target, today=today, commit=commit)
         if not saved.has_changes:
             typer.echo("nothing to apply: the plan has no changes", err=True)
-            raise typer.Exit(EXIT_OK)
+            raise typer.Exit(ExitCode.OK)
         if resume_journal is None:
             _confirm(_question(saved), yes)
         with user_progress(terminal=interactive()) as progress:
@@ -171,7 +169,7 @@ def _plan_now(
     for slug, reason in sorted(result.failures.items()):
         typer.echo(f"error: {slug}: {reason}", err=True)
     if result.failures:
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(ExitCode.ERROR)
     typer.echo(text.render_plan(plan, colour=colour_wanted()), nl=False, err=True)
     refuse_unsafe(plan, desired, max_age=None, now=datetime.now(UTC))
     return plan
@@ -187,14 +185,14 @@ def _question(plan: Plan) -> str:
 
 def _finish(reports: list[ApplyReport], output_format: ReportFormat) -> None:
     from reconciler.render import apply_report
+    from reconciler.runs.applying import outcome_of_apply
+    from reconciler.runs.outcomes import exit_code
 
     if output_format is ReportFormat.MARKDOWN:
         typer.echo(apply_report.render_apply_markdown(reports), nl=False)
     else:
         typer.echo(apply_report.render_apply(reports), nl=False)
-    if any(not (r.complete or r.refused) for r in reports):
-        raise typer.Exit(EXIT_ERROR)
-    raise typer.Exit(EXIT_UNSAFE if any(r.refused for r in reports) else EXIT_OK)
+    raise typer.Exit(exit_code(outcome_of_apply(r) for r in reports))
 
 
 @app.command()
@@ -237,4 +235,4 @@ def rollback(
         )
         report, own = rollback_journal(journal_path, run)
     typer.echo(apply_report.render_rollback(report, str(own)), nl=False)
-    raise typer.Exit(EXIT_ERROR if report.failed or report.stopped else EXIT_OK)
+    raise typer.Exit(ExitCode.ERROR if report.failed or report.stopped else ExitCode.OK)

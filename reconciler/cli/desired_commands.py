@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.root import EXIT_ERROR, EXIT_OK, ReportFormat, app, guarded, institutions_root
+from reconciler.cli.root import ReportFormat, app, guarded, institutions_root
+from reconciler.runs.outcomes import InstitutionOutcome, exit_code
 
 
 @app.command()
@@ -26,12 +27,12 @@ def validate(
 ) -> None:
     """Check institutions' YAML against the schemas and the rules; exit 1 on any problem."""
     from reconciler.desired import validate_paths
-    from reconciler.render import json_doc, text
+    from reconciler.render.formats import VALIDATION_FORMATS
 
     report = validate_paths(paths or [institutions_root()])
-    renderer = json_doc if output_format is ReportFormat.JSON else text
-    typer.echo(renderer.render_validation(report), nl=False)
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_ERROR)
+    typer.echo(VALIDATION_FORMATS.render(output_format.value, report), nl=False)
+    outcome = InstitutionOutcome.OK if report.ok else InstitutionOutcome.FAILED
+    raise typer.Exit(exit_code([outcome]))
 
 
 @app.command()

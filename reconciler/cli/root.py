@@ -1,4 +1,8 @@
-"""The Typer app, exit codes, shared options, and turning our errors into one-line messages."""
+"""The Typer app, shared options, and turning our errors into one-line messages.
+
+Exit codes are decided in one place, `reconciler.runs.outcomes.exit_code`; this module only
+hands it the outcome an error stands for.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,7 @@ import typer
 
 from reconciler import __version__
 from reconciler.errors import ConfigError, ReconcilerError
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-EXIT_UNSAFE = 3
+from reconciler.runs.outcomes import ExitCode, InstitutionOutcome, exit_code, outcome_of_error
 
 app = typer.Typer(
     name="alma-groups",
@@ -36,6 +36,8 @@ app = typer.Typer(
 
 
 class ReportFormat(StrEnum):
+    """The names of reconciler.render.formats.VALIDATION_FORMATS, for Typer's choices."""
+
     TEXT = "text"
     JSON = "json"
 
@@ -78,7 +80,7 @@ def colour_wanted() -> bool:
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"alma-groups {__version__}")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -107,7 +109,7 @@ def _report_error(error: ReconcilerError) -> int:
         typer.echo(f"error: {len(error.problems)} problem(s) in the desired state", err=True)
     else:
         typer.echo(f"error: {error}", err=True)
-    return error.exit_code
+    return exit_code([outcome_of_error(error)])
 
 
 P = ParamSpec("P")
@@ -126,7 +128,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as error:  # an output file in a missing folder, a full disk, ...
             where = f"{error.filename}: " if error.filename else ""
             typer.echo(f"error: {where}{error.strerror or error}", err=True)
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(exit_code([InstitutionOutcome.FAILED])) from None
 
     return run
 

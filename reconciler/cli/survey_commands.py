@@ -12,8 +12,6 @@ import typer
 from reconciler.cli.alma_commands import echo_read_problems, select_institutions
 from reconciler.cli.progress import progress_bar
 from reconciler.cli.root import (
-    EXIT_ERROR,
-    EXIT_OK,
     AllOption,
     InstitutionsOption,
     SandboxOption,
@@ -26,6 +24,8 @@ from reconciler.errors import UsageError
 
 
 class SurveyFormat(StrEnum):
+    """The names of reconciler.render.formats.SURVEY_FORMATS, for Typer's choices."""
+
     TABLE = "table"
     MARKDOWN = "markdown"
     CSV = "csv"
@@ -69,33 +69,17 @@ def survey(
     Exit 0, or 1 when an institution could not be read (the others are still reported).
     """
     from reconciler.files import atomic_write
-    from reconciler.render import (
-        survey_csv,
-        survey_html,
-        survey_json,
-        survey_markdown,
-        survey_text,
-    )
+    from reconciler.render.formats import COMPARISON_FORMATS, SURVEY_FORMATS
+    from reconciler.runs.outcomes import InstitutionOutcome, exit_code, outcome_of_error
     from reconciler.runs.reads import read_histories, read_institutions
     from reconciler.survey.compare import Snapshot, compare, parse_snapshot
     from reconciler.survey.report import build_survey
 
-    renderers = {
-        SurveyFormat.TABLE: survey_text.render_survey,
-        SurveyFormat.MARKDOWN: survey_markdown.render_survey,
-        SurveyFormat.CSV: survey_csv.render_survey,
-        SurveyFormat.JSON: survey_json.render_survey,
-        SurveyFormat.HTML: survey_html.render_survey,
-    }
-    comparers = {
-        SurveyFormat.TABLE: survey_text.render_comparison,
-        SurveyFormat.MARKDOWN: survey_markdown.render_comparison,
-        SurveyFormat.JSON: survey_json.render_comparison,
-    }
     snapshot: Snapshot | None = None
     if snapshot_path is not None:  # read the snapshot before spending any API calls
-        if output_format not in comparers:
-            raise UsageError("--compare writes table, markdown or json")
+        if output_format.value not in COMPARISON_FORMATS.names:
+            *others, last = COMPARISON_FORMATS.names
+            raise UsageError(f"--compare writes {', '.join(others)} or {last}")
         snapshot = parse_snapshot(_read_text(snapshot_path), str(snapshot_path))
     desired = select_institutions(institution, everything, None)
     today = date.today()
@@ -107,14 +91,14 @@ def survey(
         result = read_institutions(
             desired, histories, target.env, today=today, census_everything=True, progress=tick
         )
-    calls = {slug: int(summary.get("calls", 0)) for slug, summary in result.ledgers.items()}
+    calls = {slug: summary.calls for slug, summary in result.ledgers.items()}
     report = build_survey(
         desired, result.live, histories, today=today, api_calls=calls, unread=result.failures
     )
     if snapshot is None:
-        text = renderers[output_format](report)
+        text = SURVEY_FORMATS.render(output_format.value, report)
     else:
-        text = comparers[output_format](compare(snapshot, report))
+        text = COMPARISON_FORMATS.render(output_format.value, compare(snapshot, report))
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -122,7 +106,9 @@ def survey(
         typer.echo(f"wrote the survey ({output_format.value}) to {out}", err=True)
     echo_read_problems(result)
     typer.echo(f"API calls: {result.api_calls:,}", err=True)
-    raise typer.Exit(EXIT_ERROR if result.failures else EXIT_OK)
+    outcomes = [InstitutionOutcome.OK for _ in result.live]
+    outcomes += [outcome_of_error(error) for error in result.failures.values()]
+    raise typer.Exit(exit_code(outcomes))
 
 
 def _read_text(path: Path) -> str:

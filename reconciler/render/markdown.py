@@ -8,10 +8,10 @@ in one comment is split into several, each below GitHub's size limit and each ma
 from __future__ import annotations
 
 from reconciler.model.plan import InstitutionPlan, Plan
-from reconciler.render.symbols import SYMBOL, describe, details, plural
-from reconciler.render.text import overall_summary
+from reconciler.render.symbols import change_lines, is_quiet, overall_summary, plural
 
 MARKER = "<!-- alma-groups:plan -->"
+COMMENT_SEPARATOR = "\n<!-- alma-groups:next-comment -->\n"  # between comments, for CI to split
 GITHUB_COMMENT_LIMIT = 65_536
 SAFE_LIMIT = GITHUB_COMMENT_LIMIT - 1_024  # room for the part header and closing lines
 
@@ -32,7 +32,7 @@ def _table(plan: Plan) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for p in plan.institutions:
-        if not p.has_changes and not p.violations:
+        if is_quiet(p):
             continue
         rows.append(
             f"| `{p.slug}` | {_status(p)} | {len(p.changes)} | {p.users_moved:,} | "
@@ -55,22 +55,24 @@ def _section(p: InstitutionPlan) -> str:
         lines.append("<details><summary>" + plural(len(p.changes), "change") + "</summary>")
         lines.append("")
         lines.append("```diff")
-        said_why: set[tuple[str, str]] = set()
-        for change in p.changes:
+        for line in change_lines(p.changes):
             # a diff block colours + and - lines; ! marks a move, # a note
-            symbol = {"→": "!", "?": "#"}.get(SYMBOL[change.action], SYMBOL[change.action])
+            symbol = {"→": "!", "?": "#"}.get(line.symbol, line.symbol)
             # a description holding three backticks would close the code block early
-            lines.append(f"{symbol} {describe(change)}".replace("`" * 3, "ʼʼʼ"))
-            for extra in details(change):
-                lines.append(f"#   {extra}")
-            if (change.code, change.why) not in said_why:
-                said_why.add((change.code, change.why))
-                lines.append(f"#   why: {change.why}")
+            lines.append(f"{symbol} {line.text}".replace("`" * 3, "ʼʼʼ"))
+            lines += [f"#   {extra}" for extra in line.details]
+            if line.why is not None:
+                lines.append(f"#   why: {line.why}")
         lines.append("```")
         lines.append("")
         lines.append("</details>")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_plan(plan: Plan) -> str:
+    """Every comment body, separated by COMMENT_SEPARATOR (what `plan --format markdown` prints)."""
+    return COMMENT_SEPARATOR.join(render_plan_comments(plan))
 
 
 def render_plan_comments(plan: Plan, *, run_url: str | None = None) -> list[str]:
@@ -83,7 +85,7 @@ def render_plan_comments(plan: Plan, *, run_url: str | None = None) -> list[str]
         f"Planned at {commit}. {overall_summary(plan)}",
         "",
     ]
-    quiet = [p.slug for p in plan.institutions if not p.has_changes and not p.violations]
+    quiet = [p.slug for p in plan.institutions if is_quiet(p)]
     if len(quiet) < len(plan.institutions):
         header += [*_table(plan), ""]
     if quiet:
@@ -97,7 +99,7 @@ def render_plan_comments(plan: Plan, *, run_url: str | None = None) -> list[str]
         )
     if run_url:
         footer.append(f"Full plan (JSON, Markdown): [workflow run]({run_url}).")
-    sections = [_section(p) for p in plan.institutions if p.has_changes or p.violations]
+    sections = [_section(p) for p in plan.institutions if not is_quiet(p)]
     return _split("\n".join(header), sections, "\n".join(footer))
 
 

@@ -1,7 +1,14 @@
-"""Words and symbols shared by the plan renderers, so text and Markdown say the same thing."""
+"""What the plan renderers share, so that text and Markdown say the same thing.
+
+Symbols and one phrase per action, the counts under a move or a purge, which changes carry
+their "why" (once per group and reason), which institutions are quiet, and the summary
+lines. The text and Markdown modules only lay these out (colour, code blocks, tables).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import assert_never
 
 from reconciler.model.changes import (
@@ -19,6 +26,7 @@ from reconciler.model.changes import (
     VerifyEmpty,
 )
 from reconciler.model.live import UserBreakdown
+from reconciler.model.plan import InstitutionPlan, Plan
 
 SYMBOL = {
     Action.CREATE_GROUP: "+",
@@ -111,3 +119,67 @@ def blocked_line(change: PurgeUsers) -> str | None:
     if not change.blocked:
         return None
     return "kept back: " + ", ".join(f"{count:,} with {reason}" for reason, count in change.blocked)
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One change as a renderer lays it out: symbol, phrase, counts, and why (or None)."""
+
+    symbol: str
+    text: str
+    details: tuple[str, ...]
+    why: str | None  # None when an earlier line of the same group already said it
+
+
+def change_lines(changes: Sequence[Change]) -> list[ChangeLine]:
+    """The changes in order; each group's reason is given once, on its first change."""
+    said: set[tuple[str, str]] = set()
+    lines = []
+    for change in changes:
+        first = (change.code, change.why) not in said
+        said.add((change.code, change.why))
+        lines.append(
+            ChangeLine(
+                SYMBOL[change.action],
+                describe(change),
+                tuple(details(change)),
+                change.why if first else None,
+            )
+        )
+    return lines
+
+
+def is_quiet(plan: InstitutionPlan) -> bool:
+    """Nothing to change and nothing wrong: listed by name only."""
+    return not plan.has_changes and not plan.violations
+
+
+def institution_summary(plan: InstitutionPlan) -> str:
+    if is_quiet(plan):
+        return f"{plan.slug}: no changes"
+    parts = [plural(len(plan.changes), "change")]
+    if plan.users_moved:
+        parts.append(f"{plan.users_moved:,} users moved")
+    if plan.users_purged:
+        parts.append(f"{plan.users_purged:,} purged")
+    if plan.violations:
+        parts.append(plural(len(plan.violations), "violation"))
+    parts.append(f"~{plural(plan.api_calls, 'API call')}")
+    return f"{plan.slug}: " + ", ".join(parts)
+
+
+def overall_summary(plan: Plan) -> str:
+    """One sentence with the totals across institutions."""
+    changed = sum(p.has_changes for p in plan.institutions)
+    if not plan.institutions:
+        return "Plan: no institutions to plan."
+    if not plan.has_changes and not plan.violations:
+        return f"Plan: no changes in {plural(len(plan.institutions), 'institution')}."
+    moved = sum(p.users_moved for p in plan.institutions)
+    purged = sum(p.users_purged for p in plan.institutions)
+    return (
+        f"Plan: {changed} of {plural(len(plan.institutions), 'institution')} with changes, "
+        f"{plural(sum(len(p.changes) for p in plan.institutions), 'change')}, "
+        f"{moved:,} users moved, {purged:,} purged, "
+        f"{plural(len(plan.violations), 'violation')}, ~{plural(plan.api_calls, 'API call')}."
+    )

@@ -39,6 +39,7 @@ from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import plan_file
 from reconciler.planning.plan import desired_hash
+from reconciler.runs.outcomes import InstitutionOutcome
 from reconciler.runs.reads import plan_institutions
 
 DEFAULT_MAX_AGE = timedelta(hours=24)
@@ -222,3 +223,14 @@ def _state_of(desired: DesiredState, slug: str) -> InstitutionState:
     if state is None:
         raise JournalError(f"institution {slug!r} is not in institutions/")
     return state
+
+
+def outcome_of_apply(report: ApplyReport) -> InstitutionOutcome:
+    """Applied only when everything was done and a fresh plan is empty."""
+    if report.refused:
+        return InstitutionOutcome.REFUSED
+    if report.complete:
+        return InstitutionOutcome.APPLIED
+    if any(group.stale for group in report.groups) and not report.failed_users:
+        return InstitutionOutcome.STALE
+    return InstitutionOutcome.PARTIAL

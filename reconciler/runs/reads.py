@@ -1,25 +1,22 @@
-"""Run a read across institutions: one Alma client each, institutions in parallel.
+"""Read live Alma for plan and survey, across institutions, and plan what could be read.
 
-Alma's limits are per institution, so each institution gets its own client (its own token
-bucket and ledger) and the institutions run side by side; within one, calls run concurrently
-under its bucket. One institution's failure (a missing key, Alma down) does not stop the
-others: it is reported with the rest of the results.
+The fan-out (`runs.fanout`) gives each institution its own client and ledger and keeps each
+failure as its `ReconcilerError`; one institution's failure does not stop the others, and it
+is reported with the rest of the results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-from reconciler.alma import AlmaClient, CallLedger
+from reconciler.alma import AlmaClient, LedgerSummary
 from reconciler.alma.ratelimit import consortium_limiter
 from reconciler.desired.loading import HISTORY_FILE
 from reconciler.errors import ReconcilerError
-from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
+from reconciler.model import DesiredState, Institution, PatronLoadHistory
 from reconciler.model.changes import MoveUsers, PurgeUsers
 from reconciler.model.live import LiveState
 from reconciler.model.plan import Plan
@@ -27,22 +24,25 @@ from reconciler.patron_loads import load_history
 from reconciler.planning.plan import build_plan
 from reconciler.reading.census import AffectedUser, affected_users
 from reconciler.reading.live import ReadOptions, read_live
-
-Progress = Callable[[str], None]
+from reconciler.runs.fanout import Progress, connect_with, for_each_institution, partition
 
 
 @dataclass(frozen=True)
 class ReadResult:
-    """What was read of each institution, what failed, and what it cost."""
+    """What was read of each institution, what failed and why, and what it cost."""
 
     live: Mapping[str, LiveState]
     histories: Mapping[str, PatronLoadHistory | None]
-    failures: Mapping[str, str] = field(default_factory=dict)
-    ledgers: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    failures: Mapping[str, ReconcilerError] = field(default_factory=dict)
+    ledgers: Mapping[str, LedgerSummary] = field(default_factory=dict)
 
     @property
     def api_calls(self) -> int:
-        return sum(int(summary.get("calls", 0)) for summary in self.ledgers.values())
+        return sum(summary.calls for summary in self.ledgers.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(summary.retries for summary in self.ledgers.values())
 
 
 def read_histories(root: Path, desired: DesiredState) -> dict[str, PatronLoadHistory | None]:
@@ -71,38 +71,29 @@ def read_institutions(
     `census_everything` (the survey) takes an exact census of every group in one pass over
     each institution's users, instead of per-group counts and a census of the groups under review.
     """
+    states = {s.institution.slug: s for s in desired.institutions}
 
-    shared = consortium_limiter(env)  # an optional cap across all institutions
-
-    def read_one(state: InstitutionState) -> tuple[str, LiveState | str, dict[str, Any]]:
-        slug = state.institution.slug
-        ledger = CallLedger()
-        history = histories.get(slug)
+    def read_one(institution: Institution, client: AlmaClient) -> LiveState:
+        history = histories.get(institution.slug)
         newest = history.newest_file_date() if history else None
-        lookback = timedelta(days=state.institution.patron_load.lookback_days)
+        lookback = timedelta(days=institution.patron_load.lookback_days)
         options = ReadOptions(
             today,
             also_census,
             since=newest or today - lookback,
             census_everything=census_everything,
         )
-        try:
-            with AlmaClient.for_institution(
-                state.institution, env, ledger=ledger, shared_limiter=shared
-            ) as client:
-                outcome: LiveState | str = read_live(client, state, options)
-        except ReconcilerError as error:
-            outcome = str(error)
-        if progress is not None:
-            progress(slug)
-        return slug, outcome, ledger.summary()
+        return read_live(client, states[institution.slug], options)
 
-    states = sorted(desired.institutions, key=lambda s: s.institution.slug)
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(states)))) as pool:
-        results = list(pool.map(read_one, states))
-    live = {slug: outcome for slug, outcome, _ in results if isinstance(outcome, LiveState)}
-    failures = {slug: outcome for slug, outcome, _ in results if isinstance(outcome, str)}
-    ledgers = {slug: summary for slug, _, summary in results}
+    runs = for_each_institution(
+        [s.institution for s in desired.institutions],
+        read_one,
+        connect=connect_with(env),
+        parallel=parallel,
+        progress=progress,
+    )
+    live, failures = partition(runs)
+    ledgers = {slug: run.ledger for slug, run in runs.items()}
     return ReadResult(live, histories, failures, ledgers)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredState, InstitutionState, PatronLoadHistory
 from reconciler.model.live import GroupCensus, LiveGroup, LiveState
 from reconciler.survey.commonly_unused import unused_entry
@@ -165,9 +166,10 @@ def build_survey(
     *,
     today: date,
     api_calls: Mapping[str, int] | None = None,
-    unread: Mapping[str, str] | None = None,
+    unread: Mapping[str, ReconcilerError] | None = None,
 ) -> Survey:
-    """The survey of every institution of `desired` that was read (`live`), sorted by slug."""
+    """The survey of every institution of `desired` that was read (`live`), sorted by slug;
+    `unread` institutions are listed with their error, in words."""
     calls = api_calls or {}
     surveyed = tuple(
         survey_institution(
@@ -180,7 +182,8 @@ def build_survey(
         for state in sorted(desired.institutions, key=lambda s: s.institution.slug)
         if state.institution.slug in live
     )
-    return Survey(surveyed, today, tuple(sorted((unread or {}).items())))
+    reasons = {slug: str(error) for slug, error in (unread or {}).items()}
+    return Survey(surveyed, today, tuple(sorted(reasons.items())))
 
 
 def survey_institution(

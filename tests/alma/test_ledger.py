@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from reconciler.alma.ledger import CallLedger
+from reconciler.alma.ledger import CallLedger, LedgerSummary
 from reconciler.errors import AlmaNotFoundError
 
 from .fakes import Canned, ClientFactory, FakeAlma, json_error
@@ -25,7 +25,7 @@ def test_summary_counts_calls_retries_waits_and_budget() -> None:
     ledger.record_backoff(1.5)
     ledger.record_throttled()
     ledger.record_daily_calls_left(1234)
-    assert ledger.summary() == {
+    assert ledger.summary().to_json() == {
         "calls": 4,
         "by_endpoint": {
             "GET /users/{user_id}": {"200": 2, "429": 1},
@@ -38,6 +38,20 @@ def test_summary_counts_calls_retries_waits_and_budget() -> None:
         "backoff_seconds": 1.5,
         "daily_calls_left": 1234,
     }
+    assert ledger.summary() == LedgerSummary(
+        calls=4,
+        by_endpoint={
+            "GET /users/{user_id}": {"200": 2, "429": 1},
+            "PUT /users/{user_id}": {"network": 1},
+        },
+        retries=1,
+        retries_by_endpoint={"GET /users/{user_id}": 1},
+        throttled=1,
+        limiter_wait_seconds=0.25,
+        backoff_seconds=1.5,
+        daily_calls_left=1234,
+    )
+    assert ledger.summary().calls_to("GET /users/{user_id}") == 3
 
 
 def test_ledger_is_safe_across_threads() -> None:
@@ -71,7 +85,7 @@ def test_client_ledger_uses_templates_never_real_ids(
     with pytest.raises(AlmaNotFoundError):
         client.get_user("N00099999")
     summary = client.ledger.summary()
-    assert summary["by_endpoint"] == {
+    assert summary.by_endpoint == {
         "GET /users": {"200": 1},
         "GET /users/{user_id}": {"200": 1, "400": 1},
     }

@@ -63,10 +63,10 @@ def test_per_second_429_is_retried_with_backoff_and_slows_the_limiter(
     assert sleeps.calls == [0.5, 1.0]
     assert client.limiter.rate < rate_before
     summary = client.ledger.summary()
-    assert summary["retries"] == 2
-    assert summary["throttled"] == 2
-    assert summary["backoff_seconds"] == 1.5
-    assert summary["by_endpoint"]["GET /users/{user_id}"] == {"200": 1, "429": 2}
+    assert summary.retries == 2
+    assert summary.throttled == 2
+    assert summary.backoff_seconds == 1.5
+    assert summary.by_endpoint["GET /users/{user_id}"] == {"200": 1, "429": 2}
 
 
 def test_server_errors_are_retried_until_max_attempts(
@@ -149,4 +149,4 @@ def test_api_remaining_header_is_tracked(fake_alma: FakeAlma, make_client: Clien
     client.get_user("u1")
     client.get_user("u1")
     assert client.api_remaining == 149998
-    assert client.ledger.summary()["daily_calls_left"] == 149998
+    assert client.ledger.summary().daily_calls_left == 149998

@@ -92,7 +92,7 @@ def test_fault_storm_run_completes(
     assert report.failed_users == 0
     (group,) = report.groups
     assert group.row == "disabled"
-    assert client.ledger.summary()["retries"] > 0
+    assert client.ledger.summary().retries > 0
     assert plan_of(client, state).changes == ()
 
 

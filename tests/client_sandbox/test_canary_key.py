@@ -72,8 +72,8 @@ def client_workload(server: SandboxServer, make_client: ClientFactory) -> list[B
     attempt(lambda: client.put_code_table("UserGroups", {"row": []}))  # 402119
     for n in range(30):
         attempt(lambda n=n: client.get_user(f"UCF{n + 1:07d}"))
-    assert client.ledger.summary()["retries"] > 0  # the faults did happen
-    summary = json.dumps(client.ledger.summary())
+    assert client.ledger.summary().retries > 0  # the faults did happen
+    summary = json.dumps(client.ledger.summary().to_json())
     assert not leaks(summary)
     assert not leaks(repr(client))
     assert not leaks(repr(client.ledger))
@@ -121,7 +121,9 @@ def test_canary_key_never_appears(
     assert set(result.live) == {"ucf", "valencia"}, result.failures
     plan_path = tmp_path / "plan.json"
     plan_file.save(plan, plan_path)
-    (tmp_path / "ledgers.json").write_text(json.dumps(result.ledgers), encoding="utf-8")
+    (tmp_path / "ledgers.json").write_text(
+        json.dumps({slug: s.to_json() for slug, s in result.ledgers.items()}), encoding="utf-8"
+    )
 
     assert raised
     for error in raised:

@@ -79,7 +79,7 @@ def test_code_table_put_refuses_two_defaults(ucf: AlmaClient) -> None:
     assert caught.value.alma_code == "90122"
     assert caught.value.status == 400
     assert caught.value.tracking_id
-    assert ucf.ledger.summary()["retries"] == 0
+    assert ucf.ledger.summary().retries == 0
 
 
 def test_code_table_put_refuses_no_default(ucf: AlmaClient) -> None:
@@ -228,7 +228,7 @@ def test_failed_chunk_says_how_many_were_added(ucf: AlmaClient) -> None:
         ucf.add_set_members(set_id, ids, chunk_size=20)
     assert caught.value.alma_code == "60115"
     assert "0 of 30 ids were added" in " ".join(getattr(caught.value, "__notes__", []))
-    assert ucf.ledger.summary()["retries"] == 0
+    assert ucf.ledger.summary().retries == 0
 
 
 def idle_run(set_id: str) -> dict[str, str]:

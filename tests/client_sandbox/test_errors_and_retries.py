@@ -34,7 +34,7 @@ def test_unknown_user_is_not_found_with_id_redacted(
     assert error.tracking_id.startswith("E01-")
     assert "NOBODY-4711" not in str(error)
     assert "{user_id}" in str(error)
-    assert client.ledger.summary()["retries"] == 0
+    assert client.ledger.summary().retries == 0
 
 
 def test_bad_key_is_auth_error_from_xml_body(
@@ -84,13 +84,13 @@ def test_per_second_429_is_retried_and_slows_the_limiter(
     tables = [client.get_code_table("UserGroups") for _ in range(5)]
     assert all(t["row"] for t in tables)
     summary = client.ledger.summary()
-    assert summary["by_endpoint"][CODE_TABLE]["429"] > 0
-    assert summary["by_endpoint"][CODE_TABLE]["200"] == 5
-    assert summary["retries"] == summary["by_endpoint"][CODE_TABLE]["429"]
-    assert summary["throttled"] > 0
+    assert summary.by_endpoint[CODE_TABLE]["429"] > 0
+    assert summary.by_endpoint[CODE_TABLE]["200"] == 5
+    assert summary.retries == summary.by_endpoint[CODE_TABLE]["429"]
+    assert summary.throttled > 0
     assert limiter.stats().slowdowns >= 1
     assert limiter.rate < 100
-    throttled = summary["by_endpoint"][CODE_TABLE]["429"]
+    throttled = summary.by_endpoint[CODE_TABLE]["429"]
     assert server.request_log.counts()[("GET", "/conf/code-tables/{name}", 429)] == throttled
 
 
@@ -118,8 +118,8 @@ def test_daily_429_is_never_retried(
         client.get_code_table("UserGroups")
     assert (caught.value.status, caught.value.alma_code) == (429, "DAILY_THRESHOLD")
     assert client.ledger.calls_to(CODE_TABLE) == {"200": 2, "429": 1}
-    assert client.ledger.summary()["retries"] == 0
-    assert client.ledger.summary()["throttled"] == 0
+    assert client.ledger.summary().retries == 0
+    assert client.ledger.summary().throttled == 0
     assert [e.status for e in server.request_log.entries] == [200, 200, 429]
 
 
@@ -134,7 +134,7 @@ def test_server_error_is_retried_then_surfaced(
     assert caught.value.status == 500
     attempts = FAST_RETRY.max_attempts
     assert client.ledger.calls_to(CODE_TABLE) == {"500": attempts}
-    assert client.ledger.summary()["retries"] == attempts - 1
+    assert client.ledger.summary().retries == attempts - 1
     assert len(server.request_log.entries) == attempts
 
 
@@ -188,14 +188,14 @@ def test_mixed_faults_a_batch_of_gets_all_succeed(
     assert len(results) == 80
     assert results[1::2] == ids
     summary = client.ledger.summary()
-    assert summary["retries"] > 0
-    outcomes = {o for by in summary["by_endpoint"].values() for o in by}
+    assert summary.retries > 0
+    outcomes = {o for by in summary.by_endpoint.values() for o in by}
     assert {"200", "500", NETWORK_FAILURE} <= outcomes
     statuses = {e.status for e in server.request_log.entries}
     assert {0, 200, 500} <= statuses
-    successes = sum(int(by.get("200", 0)) for by in summary["by_endpoint"].values())
+    successes = sum(int(by.get("200", 0)) for by in summary.by_endpoint.values())
     assert successes == 80
-    assert summary["calls"] == 80 + summary["retries"]
+    assert summary.calls == 80 + summary.retries
 
 
 def test_api_error_base_for_unmapped_codes(

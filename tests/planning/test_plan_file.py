@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -157,3 +159,16 @@ def test_saved_plan_is_readable_by_all_and_replaced_whole(tmp_path: Path) -> Non
     plan_file.save(make_plan(), path)
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_loading_a_plan_does_not_import_the_planner() -> None:
+    """apply can read a saved plan without deepdiff or the safety rules (a fresh interpreter)."""
+    probe = (
+        "import sys, reconciler.planning.plan_file, reconciler.model.plan; "
+        "print(sorted(m for m in ('deepdiff', 'reconciler.planning.safety', "
+        "'reconciler.planning.diff') if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"

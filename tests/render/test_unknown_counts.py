@@ -14,7 +14,8 @@ import pytest
 from reconciler.model import DesiredState, KeptGroup, PatronLoadFile, PatronLoadHistory
 from reconciler.model import RetiredGroup as Retired
 from reconciler.model.live import LiveGroup
-from reconciler.planning.plan import Plan, build_plan
+from reconciler.model.plan import Plan
+from reconciler.planning.plan import build_plan
 from reconciler.render import json_doc, markdown, survey_csv, survey_json, text
 from reconciler.survey.report import build_survey
 
