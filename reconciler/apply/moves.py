@@ -42,6 +42,7 @@ class UserOutcome:
     alma_code: str = ""
     tracking_id: str = ""
     fingerprint: str = ""  # of the record as read before the write (done only)
+    retryable: bool = False  # failed on a fault worth another try (5xx, 429, no answer)
 
 
 def record_fingerprint(record: Mapping[str, Any]) -> str:
@@ -119,7 +120,13 @@ def _move(client: AlmaClient, user_id: str, *, source: str, target: str) -> User
 def failure(error: AlmaApiError) -> UserOutcome:
     """A failed outcome: Alma's code and trackingId, never its message (it may name the user)."""
     code = error.alma_code or (f"HTTP {error.status}" if error.status else type(error).__name__)
-    return UserOutcome(FAILED, type(error).__name__, alma_code=code, tracking_id=error.tracking_id)
+    return UserOutcome(
+        FAILED,
+        type(error).__name__,
+        alma_code=code,
+        tracking_id=error.tracking_id,
+        retryable=error.retryable,
+    )
 
 
 def _details(outcome: UserOutcome) -> dict[str, str]:

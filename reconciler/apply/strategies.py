@@ -110,19 +110,27 @@ class PerUserMove:
         """Move each member still in `source`; a daily-limit stop leaves the rest untouched."""
         tally = MoveTally()
         stop = threading.Event()
+        again: list[str] = []  # failed on a passing fault once the client's retries ran out
 
-        def one(user_id: str) -> None:
+        def one(user_id: str, *, last_try: bool = False) -> None:
             if stop.is_set():
                 return
             try:
-                tally.add(move_user(client, journal, user_id, source=source, target=target))
+                outcome = move_user(client, journal, user_id, source=source, target=target)
             except AlmaDailyLimitError as error:
                 stop.set()
                 tally.stopped = error
+                return
+            if outcome.status == FAILED and outcome.retryable and not last_try:
+                again.append(user_id)  # list.append is atomic; the second pass reads it after
+                return
+            tally.add(outcome)
             if progress is not None:
                 progress(1)
 
         client.map_concurrently(one, member_ids)
+        # one more pass for users a fault storm outlasted: the move re-reads each one first
+        client.map_concurrently(lambda user_id: one(user_id, last_try=True), again)
         return tally
 
 
