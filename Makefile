@@ -55,6 +55,7 @@ benchmark: $(VENV)/.installed
 	$(BIN)/python benchmarks/client_throughput.py
 	$(BIN)/python benchmarks/ingest.py --size-mb 50
 	$(BIN)/python benchmarks/scale.py --skip-full
+	$(BIN)/python benchmarks/apply.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .sandbox

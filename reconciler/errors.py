@@ -194,3 +194,15 @@ class GitHubApiError(ReconcilerError):
         self.status = status
         status_text = f"HTTP {status}" if status is not None else "no answer"
         super().__init__(f"GitHub {method} {path} failed, {status_text}: {message}")
+
+
+class ApplyRefusedError(UnsafePlanError):
+    """apply will not start: the plan is unsafe, edited, stale, too old or over budget."""
+
+
+class LockHeldError(ApplyRefusedError):
+    """Another apply holds the institution's lock (in Alma); names its owner and expiry."""
+
+
+class TableWriteError(ReconcilerError):
+    """Alma refused a code- or mapping-table write; names the table, the row and Alma's code."""

@@ -8,6 +8,7 @@ command on `app`.
 
 from reconciler.cli import (
     alma_commands,
+    apply_commands,
     desired_commands,
     github_commands,
     history_commands,
@@ -19,6 +20,7 @@ from reconciler.cli.root import app, main
 __all__ = [
     "alma_commands",
     "app",
+    "apply_commands",
     "desired_commands",
     "github_commands",
     "history_commands",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -133,6 +134,8 @@ def plan(
             commit=current_commit(Path.cwd()),
             progress=tick,
         )
+        # stamped once, so the printed JSON and the saved file are the same document
+        the_plan = replace(the_plan, created_at=datetime.now(UTC))
         if affected_users_csv is not None:
             affected = collect_affected_users(the_plan, desired, target.env, today=date.today())
             csv_text = affected_csv.render_affected_users(affected.users)
