@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck layers unit repo-checks benchmark clean
+.PHONY: demo test lint typecheck layers unit repo-checks rehearse benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ demo: $(VENV)/.installed
 	elif [ $$code -ne 0 ]; then exit $$code; fi
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check reconciler tests benchmarks
-	$(BIN)/ruff format --check reconciler tests benchmarks
+	$(BIN)/ruff check reconciler tests benchmarks scripts
+	$(BIN)/ruff format --check reconciler tests benchmarks scripts
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -45,7 +45,12 @@ repo-checks: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
-test: lint typecheck layers repo-checks unit
+# The GitOps loop (plan comment, apply on merge, drift) played locally against the sandbox and a
+# fake GitHub: see scripts/rehearse.py.
+rehearse: $(VENV)/.installed-test
+	$(BIN)/python scripts/rehearse.py
+
+test: lint typecheck layers repo-checks unit rehearse
 
 # Timing targets are reported, never asserted in tests: these machines are shared and noisy.
 benchmark: $(VENV)/.installed

@@ -117,6 +117,7 @@ def plan(
     from reconciler.gitops import current_commit
     from reconciler.planning import plan_file
     from reconciler.render import affected_csv
+    from reconciler.render.approvals import render_approvals_markdown
     from reconciler.render.formats import PLAN_FORMATS, Style
     from reconciler.runs.outcomes import exit_code, outcome_of_error, outcome_of_plan
     from reconciler.runs.reads import collect_affected_users, plan_institutions
@@ -152,6 +153,9 @@ def plan(
         plan_file.save(the_plan, out)
     style = Style(colour=colour_wanted())
     typer.echo(PLAN_FORMATS.render(output_format.value, the_plan, style), nl=False)
+    if output_format is PlanFormat.MARKDOWN and changed_since:
+        owners = {s.institution.slug: s.institution.owners for s in desired.institutions}
+        typer.echo(render_approvals_markdown(owners), nl=False)
     echo_read_problems(result)
     typer.echo(
         f"read Alma with {result.api_calls:,} API calls ({result.retries:,} retried)", err=True

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from reconciler.model.changes import Action
@@ -129,7 +129,8 @@ def _users_back(difference: Difference, facts: DriftFacts, run: AppliedRun | Non
         newest = sightings[-1]
         evidence = f"load file of {newest.file_date} assigns {newest.users} users to {code}"
         return _item(difference, Cause.PATRON_LOAD, evidence)
-    sis = facts.live.last_sis_run
+    sis = _aware(facts.live.last_sis_run)
+    applied = _aware(applied)
     covered = facts.history.newest_file_date() if facts.history else None
     if (
         sis is not None
@@ -145,6 +146,13 @@ def _users_back(difference: Difference, facts: DriftFacts, run: AppliedRun | Non
         evidence = f"users joined after apply run {run.run_id} ({applied:%Y-%m-%d}); no load since"
         return _item(difference, Cause.STAFF_EDIT, evidence)
     return _item(difference, Cause.UNKNOWN, "no apply journal and no patron load explains it")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Alma's times may come without a zone; they are UTC, as the journals' are."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def _item(difference: Difference, cause: Cause, evidence: str) -> DriftItem:

@@ -11,6 +11,7 @@ from reconciler.github.sticky import (
     plan_comment_updates,
     split_into_comments,
 )
+from reconciler.render.approvals import render_approvals_markdown
 
 
 def test_short_report_is_one_marked_comment() -> None:
@@ -61,3 +62,12 @@ def test_updates_reuse_ours_create_missing_and_delete_leftovers() -> None:
     assert updates == [CommentUpdate(1, f"{mine}\nnew one"), CommentUpdate(4, None)]
     fresh = plan_comment_updates([], [f"{mine}\na", f"{mine}\nb"], "plan")
     assert fresh == [CommentUpdate(None, f"{mine}\na"), CommentUpdate(None, f"{mine}\nb")]
+
+
+def test_approvals_name_each_institutions_owners_when_several() -> None:
+    """A pull request touching two institutions names both owners; one institution needs none."""
+    text = render_approvals_markdown({"ucf": ["@flvc-alma/ucf"], "fiu": ["@flvc-alma/fiu", "@x"]})
+    assert "changes 2 institutions" in text
+    assert "- `fiu`: @flvc-alma/fiu, @x" in text
+    assert "- `ucf`: @flvc-alma/ucf" in text
+    assert render_approvals_markdown({"ucf": ["@flvc-alma/ucf"]}) == ""
