@@ -50,6 +50,7 @@ benchmark: $(VENV)/.installed
 	$(BIN)/python benchmarks/survey.py
 	$(BIN)/python benchmarks/client_throughput.py
 	$(BIN)/python benchmarks/ingest.py --size-mb 50
+	$(BIN)/python benchmarks/scale.py --skip-full
 	$(BIN)/python benchmarks/apply.py
 
 clean:

@@ -6,6 +6,7 @@ cores, so a benchmark would measure the sandbox's CPU as much as the client's pa
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -19,6 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class SandboxUrl(str):
+    """The sandbox's base URL, which also knows the server process (for its CPU time)."""
+
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the sandbox process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -28,7 +41,7 @@ def free_port() -> int:
 @contextmanager
 def sandbox_process(
     state_dir: Path, *, latency_ms: int = 0, extra: tuple[str, ...] = ()
-) -> Iterator[str]:
+) -> Iterator[SandboxUrl]:
     """Start `alma-groups sandbox serve` and yield its base URL once it answers."""
     port = free_port()
     command = [
@@ -46,7 +59,8 @@ def sandbox_process(
         *extra,
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    url = SandboxUrl(f"http://127.0.0.1:{port}")
+    url.pid = process.pid
     try:
         deadline = time.monotonic() + 120  # the first start seeds all 40 institutions
         while True:

@@ -3,7 +3,8 @@
 Design decision: `count_users` asks for one record and reads `total_record_count` (one call per
 group, as Ex Libris' own Cloud App does), and returns None when Alma says -1, so nobody mistakes
 "unknown" for a number. `q` is a word match and brief items carry no `user_group`: an exact
-census pages with `expand=full` (`iter_users`) and filters on the client.
+census pages with `expand=full` and filters on the client; `census_page` decodes those pages
+into the few fields a census reads (`reconciler.alma.user_pages`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from reconciler.alma.paging import MAX_PAGE_SIZE, iter_records, read_page
-from reconciler.alma.payloads import User
-from reconciler.alma.requesting import Requester
+from reconciler.alma.payloads import CensusUser, User
+from reconciler.alma.requesting import Reply, Requester
+from reconciler.alma.user_pages import decode_census_page, slim_envelope
 from reconciler.errors import AlmaCall, AlmaUnexpectedBodyError
 
 USERS = "/users"
@@ -26,6 +28,14 @@ class UserPage:
     """One page of GET /users: its records and the total Alma claimed (None when unknown)."""
 
     users: tuple[User, ...]
+    total: int | None
+
+
+@dataclass(frozen=True)
+class CensusPage:
+    """One page of GET /users?expand=full, cut down to what a census reads."""
+
+    users: tuple[CensusUser, ...]
     total: int | None
 
 
@@ -77,6 +87,30 @@ class UserEndpoints:
                 seen.add(primary_id)
             yield cast(User, record)
 
+    def census_page(
+        self,
+        *,
+        offset: int,
+        q: str | None = None,
+        limit: int = MAX_PAGE_SIZE,
+        order_by: str | None = None,
+    ) -> CensusPage:
+        """One page of full records (`expand=full`), decoded into the census fields only."""
+        reply = self._user_list_reply(
+            q, limit=limit, offset=offset, expand_full=True, order_by=order_by
+        )
+        envelope = decode_census_page(reply.body)
+        if envelope is None:  # a shape the typed decoder does not know: the general path
+            envelope = slim_envelope(reply.json_object())
+        if envelope is None:
+            raise AlmaUnexpectedBodyError(
+                reply.call, status=reply.status, alma_message="a user list item is not an object"
+            )
+        page = read_page(envelope, "user")
+        return CensusPage(
+            users=tuple(cast(CensusUser, record) for record in page.records), total=page.total
+        )
+
     def count_users(self, q: str) -> int | None:
         """Alma's count of users matching `q` (one call); None when Alma reports -1."""
         envelope = self._user_list(q, limit=1, offset=0, expand_full=False)
@@ -119,9 +153,22 @@ class UserEndpoints:
         expand_full: bool,
         order_by: str | None = None,
     ) -> dict[str, Any]:
+        return self._user_list_reply(
+            q, limit=limit, offset=offset, expand_full=expand_full, order_by=order_by
+        ).json_object()
+
+    def _user_list_reply(
+        self,
+        q: str | None,
+        *,
+        limit: int,
+        offset: int,
+        expand_full: bool,
+        order_by: str | None = None,
+    ) -> Reply:
         if not 0 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 0 and {MAX_PAGE_SIZE}")
-        reply = self._requester.call(
+        return self._requester.call(
             "GET",
             USERS,
             params={
@@ -132,7 +179,6 @@ class UserEndpoints:
                 "order_by": order_by,
             },
         )
-        return reply.json_object()
 
 
 def _user_record(document: dict[str, Any], call: AlmaCall) -> dict[str, Any]:

@@ -57,13 +57,19 @@ def alma_target(use_sandbox: bool, institutions: Sequence[Institution]) -> Itera
     except ValueError as error:
         raise UsageError(f"{FAULTS_ENV}: {error}") from None
     config = SandboxConfig(faults=faults)
-    with SandboxServer(STATE_DIR, institutions_root(), config) as server:
+    # the first run seeds the sandbox (seconds to minutes): say so rather than sit silent
+    with SandboxServer(STATE_DIR, institutions_root(), config, progress=seeding_progress) as server:
         env = dict(os.environ)
         env["ALMA_API_URL"] = server.base_url
         keys = server.api_keys()
         for institution in institutions:
             env[institution.api_key_env] = keys[institution.slug]
         yield AlmaTarget(env, sandbox_histories(institutions), server.base_url)
+
+
+def seeding_progress(line: str) -> None:
+    """The sandbox seeder's progress lines, on stderr so that stdout stays the command's."""
+    typer.echo(line, err=True)
 
 
 def sandbox_histories(institutions: Sequence[Institution]) -> Path:
@@ -118,7 +124,7 @@ def serve(
     config = SandboxConfig(
         latency_ms=latency_ms, faults=fault_config, per_second_limit=per_second_limit
     )
-    serve_forever(state_dir, institutions_root(), config, port=port)
+    serve_forever(state_dir, institutions_root(), config, port=port, progress=seeding_progress)
 
 
 @sandbox_app.command("reset")
@@ -130,10 +136,18 @@ def reset(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same Alma.")] = 1,
     state_dir: Annotated[Path, typer.Option("--dir", help="State folder.")] = STATE_DIR,
 ) -> None:
-    """Recreate the sandbox's Alma from institutions/ (users, groups, loads, jobs)."""
+    """Recreate the sandbox's Alma from institutions/ (users, groups, loads, jobs).
+
+    Progress goes to stderr, a line per institution: scale 1 (about a million users) takes
+    minutes and a few GB of disk."""
+    from reconciler.errors import UsageError
     from reconciler.sandbox import reset_sandbox
 
-    summary = reset_sandbox(state_dir, institutions_root(), scale=scale, seed=seed)
+    if scale <= 0:
+        raise UsageError("--scale must be above 0 (1 is about a million users)")
+    summary = reset_sandbox(
+        state_dir, institutions_root(), scale=scale, seed=seed, progress=seeding_progress
+    )
     typer.echo(
         f"seeded {len(summary.institutions)} institutions, {summary.total_users:,} users "
         f"(scale {summary.scale:g}, seed {summary.seed}) in {summary.seconds:.1f} s "

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.paging import MAX_PAGE_SIZE
@@ -134,11 +135,12 @@ def read_all(
 
 
 def pages_of(client: AlmaClient, q: str | None, *, order_by: str | None = None) -> Fetch:
-    """`fetch(offset)` for `read_all`: full records, `PAGE` at a time."""
+    """`fetch(offset)` for `read_all`: `PAGE` full records at a time, cut to the census fields."""
 
     def fetch(offset: int) -> UserPage:
-        return client.search_users(
-            q, limit=PAGE, offset=offset, expand_full=True, order_by=order_by
-        )
+        # census fields only (reconciler.alma.user_pages): a census reads nine fields of a
+        # user, and decoding only those is most of what keeps the client's CPU per user low
+        page = client.census_page(offset=offset, q=q, limit=PAGE, order_by=order_by)
+        return UserPage(cast(tuple[User, ...], page.users), page.total)
 
     return fetch

@@ -7,6 +7,11 @@ Design decisions:
   It does not depend on the order Alma returns users in (with `q` it is no order at all), and
   it needs no sorted list of ids. The reader only feeds each distinct user once (it dedupes
   before counting), so the sum is that of a set.
+- Users are tallied by kind, the six facts the fourteen counts derive from (inactive, expired,
+  external, with loans, requests, fees: at most 64 kinds), and the counts are made from the
+  kinds once, in `census()`: per user, one tuple instead of fourteen additions. With a quick
+  way out for the null loans/requests/fees of list pages, that took the census from 15 to
+  about 3 µs per user on recorded pages (process CPU, loaded 2-core machine; issue 11).
 - `purge_candidates` are inactive or expired users. List items carry null loans, requests and
   fees, so from a list nobody shows as blocked; only a per-user GET with
   `expand=loans,requests,fees` knows, and apply re-checks each user that way before deleting.
@@ -15,6 +20,7 @@ Design decisions:
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -32,21 +38,29 @@ class GroupTally:
     def __init__(self, code: str, today: date) -> None:
         self.code = code
         self.today = today
-        self.counts: dict[str, int] = dict.fromkeys(UserBreakdown.__dataclass_fields__, 0)
+        self.kinds: Counter[Kind] = Counter()
         self._digest_sum = 0
         self.newest: date | None = None
 
     @property
     def members(self) -> int:
-        return self.counts["total"]
+        return self.kinds.total()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Members per UserBreakdown field, made from the kinds seen."""
+        counts = dict.fromkeys(UserBreakdown.__dataclass_fields__, 0)
+        for kind, members in self.kinds.items():
+            for name, on in flags_of(kind).items():
+                counts[name] += members * on
+        return counts
 
     def add(self, user: Mapping[str, Any]) -> None:
         """Count one member; the caller guarantees each user comes once."""
         member = str(user.get("primary_id", ""))
         digest = hashlib.sha256(member.encode()).digest()
         self._digest_sum = (self._digest_sum + int.from_bytes(digest)) % _MODULUS
-        for name, on in user_flags(user, self.today).items():
-            self.counts[name] += int(on)
+        self.kinds[user_kind(user, self.today)] += 1
         # Alma's user JSON has no modification date; status_date is the closest it gives
         changed = as_date(user.get("status_date"))
         if changed and (self.newest is None or changed > self.newest):
@@ -66,19 +80,39 @@ class GroupTally:
 def _count(user: Mapping[str, Any], key: str) -> float:
     """loans/requests/fees arrive as {"value": "3"}, a bare number, or null when not expanded."""
     value = user.get(key)
+    if value is None:  # the usual case on list pages: a quick way out of the per-user path
+        return 0.0
     if isinstance(value, Mapping):
         value = value.get("value")
     return as_float(value, default=0.0) or 0.0
 
 
+# inactive, expired, external, with loans, with requests, with fees
+Kind = tuple[bool, bool, bool, bool, bool, bool]
+
+
+def user_kind(user: Mapping[str, Any], today: date) -> Kind:
+    """The six facts about one user that every count derives from."""
+    expiry = as_date(user.get("expiry_date"))
+    return (
+        code_of(user.get("status")) == "INACTIVE",
+        expiry is not None and expiry < today,
+        code_of(user.get("account_type")) == "EXTERNAL",
+        _count(user, "loans") > 0,
+        _count(user, "requests") > 0,
+        _count(user, "fees") > 0,
+    )
+
+
 def user_flags(user: Mapping[str, Any], today: date) -> dict[str, bool]:
     """What one user counts towards, by UserBreakdown field name."""
-    inactive = code_of(user.get("status")) == "INACTIVE"
-    expiry = as_date(user.get("expiry_date"))
-    expired = expiry is not None and expiry < today
-    loans, requests, fees = (_count(user, k) > 0 for k in ("loans", "requests", "fees"))
+    return flags_of(user_kind(user, today))
+
+
+def flags_of(kind: Kind) -> dict[str, bool]:
+    """What a user of this kind counts towards, by UserBreakdown field name."""
+    inactive, expired, external, loans, requests, fees = kind
     candidate = inactive or expired
-    external = code_of(user.get("account_type")) == "EXTERNAL"
     return {
         "total": True,
         "active": not inactive,

@@ -28,6 +28,7 @@ from reconciler.sandbox.population import PATRON_POPULATION
 from reconciler.sandbox.seed import (
     DEFAULT_SCALE,
     InstitutionSummary,
+    Progress,
     SeedSummary,
     seed_missing,
     seed_state,
@@ -46,6 +47,7 @@ __all__ = [
     "InstitutionSummary",
     "JobTiming",
     "LoggedRequest",
+    "Progress",
     "RequestLog",
     "SandboxConfig",
     "SandboxServer",
@@ -67,9 +69,11 @@ def reset_sandbox(
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
     population: Mapping[str, int] = PATRON_POPULATION,
+    progress: Progress | None = None,
 ) -> SeedSummary:
     """Recreate the sandbox database and patron-load files from the institutions' YAML under
-    `institutions_root` (any tree: the shipped one, or a test's fixtures)."""
+    `institutions_root` (any tree: the shipped one, or a test's fixtures); `progress` gets a
+    line per institution (and per 20,000 users of a large one)."""
     return seed_state(
         state_dir,
         load_desired_state(institutions_root),
@@ -78,4 +82,5 @@ def reset_sandbox(
         today=today,
         api_keys=api_keys,
         population=population,
+        progress=progress,
     )

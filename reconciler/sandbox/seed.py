@@ -3,7 +3,9 @@
 Everything is generated with one `random.Random` per institution (seeded from the seed and the
 slug, so adding an institution does not reshuffle the others) and inserted with `executemany`
 in a single transaction; `scale=1` (about a million users) is possible, the default seeds all
-40 institutions in seconds.
+40 institutions in seconds. A seeding long enough to wonder about reports as it goes through an
+optional `progress` callback: one line per institution, and one per 20,000 users inside a large
+one, so the caller (the CLI, on stderr) can show that it is working and on what.
 
 The seed reads only the desired state it is given (any institutions root, not just the shipped
 one) and a headcount per slug: the Florida hints of `population.py` unless the caller passes
@@ -16,7 +18,7 @@ from __future__ import annotations
 import random
 import shutil
 import time as clock
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,6 +44,13 @@ from reconciler.sandbox.store import DB_NAME, Store, dumps
 DEFAULT_SCALE = 0.01
 LOAD_POOL = 8000  # users per institution kept in memory to sample patron-load files from
 FALLBACK_POPULATION = {Sector.UNIVERSITY: 30000, Sector.COLLEGE: 12000}
+FLUSH_ROWS = 20000  # users inserted per executemany: bounded memory at scale=1
+
+Progress = Callable[[str], None]
+
+
+def _silent(_line: str) -> None:
+    """The default progress: seed quietly."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,7 @@ def seed_state(
     today: date | None = None,
     api_keys: Mapping[str, str] | None = None,
     population: Mapping[str, int] = PATRON_POPULATION,
+    progress: Progress | None = None,
 ) -> SeedSummary:
     """Recreate the database and the SFTP files under `state_dir` from a desired state.
 
@@ -108,6 +118,7 @@ def seed_state(
                 today=today,
                 api_keys=api_keys,
                 population=population,
+                progress=progress or _silent,
             )
     finally:
         store.close()
@@ -160,14 +171,30 @@ def _seed_many(
     today: date,
     api_keys: Mapping[str, str] | None,
     population: Mapping[str, int],
+    progress: Progress = _silent,
 ) -> tuple[InstitutionSummary, ...]:
     drift = choose_drift(list(desired.slugs()), seed)
     summaries = []
+    chosen = [s for s in desired.institutions if s.institution.slug in slugs]
+    sizes = {
+        s.institution.slug: max(
+            round(
+                population.get(s.institution.slug, FALLBACK_POPULATION[s.institution.sector])
+                * scale
+            ),
+            0,
+        )
+        for s in chosen
+    }
+    progress(
+        f"seeding {len(chosen)} institutions, about {sum(sizes.values()):,} users"
+        f" (scale {scale:g}, seed {seed})"
+    )
     for number, state in enumerate(desired.institutions):
         slug = state.institution.slug
         if slug not in slugs:
             continue
-        headcount = population.get(slug, FALLBACK_POPULATION[state.institution.sector])
+        started = clock.monotonic()
         summaries.append(
             _seed_institution(
                 conn,
@@ -175,11 +202,16 @@ def _seed_many(
                 state,
                 number=number,
                 api_key=(api_keys or {}).get(slug, default_api_key(slug)),
-                population=max(round(headcount * scale), 0),
+                population=sizes[slug],
                 drift=drift.by_slug.get(slug, ()),
                 rng=random.Random(f"{seed}:{slug}"),  # noqa: S311 - reproducible fake data
                 today=today,
+                progress=progress,
             )
+        )
+        progress(
+            f"  [{len(summaries)}/{len(chosen)}] {slug}: {summaries[-1].users:,} users"
+            f" in {clock.monotonic() - started:.1f} s"
         )
     return tuple(summaries)
 
@@ -195,6 +227,7 @@ def _seed_institution(
     drift: tuple[str, ...],
     rng: random.Random,
     today: date,
+    progress: Progress = _silent,
 ) -> InstitutionSummary:
     inst = state.institution
     slug = inst.slug
@@ -225,7 +258,7 @@ def _seed_institution(
             for i, (rt, g) in enumerate((rt, g) for g in live for rt in ("PUBLIC", "STAFF"))
         ],
     )
-    users = _seed_users(conn, slug, inst.alma_code, live, rng=rng, today=today)
+    users = _seed_users(conn, slug, inst.alma_code, live, rng=rng, today=today, progress=progress)
     profiles = profiles_for(number)
     conn.executemany(
         "INSERT INTO profiles VALUES (?, ?, ?)",
@@ -269,6 +302,7 @@ def _seed_users(
     *,
     rng: random.Random,
     today: date,
+    progress: Progress = _silent,
 ) -> list[LoadUser]:
     users: list[LoadUser] = []
     rows: list[tuple[Any, ...]] = []
@@ -276,7 +310,8 @@ def _seed_users(
     number = 0
     # Loads sample at most a few hundred users per file: keep a bounded pool, not every record,
     # so that scale=1 (100 000 users at the biggest college) stays in memory.
-    keep_share = min(1.0, LOAD_POOL / max(sum(g.size for g in live), 1))
+    total = sum(g.size for g in live)
+    keep_share = min(1.0, LOAD_POOL / max(total, 1))
     for group in live:
         for _ in range(group.size):
             number += 1
@@ -294,8 +329,10 @@ def _seed_users(
             identifiers.extend(identifier_rows(slug, record))
             if group.still_loaded or rng.random() < keep_share:
                 users.append(LoadUser(record, group.code))
-            if len(rows) >= 20000:  # bounded memory at scale=1
+            if len(rows) >= FLUSH_ROWS:  # bounded memory at scale=1
                 _flush(conn, rows, identifiers)
+                if number < total:
+                    progress(f"    {slug}: {number:,} of {total:,} users")
     _flush(conn, rows, identifiers)
     return users
 

@@ -16,7 +16,7 @@ from types import TracebackType
 from reconciler.sandbox.app import SandboxApp, SandboxConfig
 from reconciler.sandbox.faults import RequestLog
 from reconciler.sandbox.http import Request, encode
-from reconciler.sandbox.seed import DEFAULT_SCALE
+from reconciler.sandbox.seed import DEFAULT_SCALE, Progress
 from reconciler.sandbox.state import open_state
 
 DEFAULT_STATE_DIR = Path(".sandbox")
@@ -86,8 +86,11 @@ class SandboxServer:
         port: int = 0,
         scale: float = DEFAULT_SCALE,
         seed: int = 1,
+        progress: Progress | None = None,
     ) -> None:
+        """`progress` gets the seeding's progress lines when the database must be created."""
         self.state_dir = Path(state_dir)
+        self._progress = progress
         self.institutions_root = Path(institutions_root)
         self.config = config or SandboxConfig()
         self.host, self.port = host, port
@@ -122,6 +125,7 @@ class SandboxServer:
             api_keys=self.config.api_keys,
             scale=self.scale,
             seed=self.seed,
+            progress=self._progress,
         )
         try:
             self._http = _HttpServer((self.host, self.port), _Handler)
@@ -169,10 +173,18 @@ def serve_forever(
     port: int = 8765,
     scale: float = DEFAULT_SCALE,
     seed: int = 1,
+    progress: Progress | None = None,
 ) -> None:
     """Run the sandbox until interrupted (Ctrl-C), printing where it listens and its keys."""
     server = SandboxServer(
-        state_dir, institutions_root, config, host=host, port=port, scale=scale, seed=seed
+        state_dir,
+        institutions_root,
+        config,
+        host=host,
+        port=port,
+        scale=scale,
+        seed=seed,
+        progress=progress,
     )
     with server:
         # The banner is this function's job: a human needs the URL and the keys to use it.

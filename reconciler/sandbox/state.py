@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reconciler.desired import load_desired_state
 from reconciler.errors import ReconcilerError
-from reconciler.sandbox.seed import DEFAULT_SCALE, seed_missing, seed_state
+from reconciler.sandbox.seed import DEFAULT_SCALE, Progress, seed_missing, seed_state
 from reconciler.sandbox.store import DB_NAME, Store
 
 
@@ -22,12 +22,14 @@ def open_state(
     api_keys: Mapping[str, str] | None = None,
     scale: float = DEFAULT_SCALE,
     seed: int = 1,
+    progress: Progress | None = None,
 ) -> Store:
-    """The database under `state_dir`, seeded from `institutions_root` if it is missing."""
+    """The database under `state_dir`, seeded from `institutions_root` if it is missing
+    (`progress` gets the seeding's progress lines)."""
     database = state_dir / DB_NAME
     if not database.exists():
         desired = load_desired_state(institutions_root)
-        seed_state(state_dir, desired, scale=scale, seed=seed, api_keys=api_keys)
+        seed_state(state_dir, desired, scale=scale, seed=seed, api_keys=api_keys, progress=progress)
     elif institutions_root.is_dir():
         try:
             desired = load_desired_state(institutions_root)

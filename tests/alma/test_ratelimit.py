@@ -26,10 +26,21 @@ class FakeClock:
         self.now += seconds
 
 
-def test_burst_is_free_then_calls_are_spaced_at_the_rate() -> None:
-    """At 20/s with a burst of 4, four calls pass at once, then one every 50 ms."""
+def test_by_default_calls_are_evenly_spaced_from_the_first() -> None:
+    """At 20/s with the default burst of one, the first call passes, then one every 50 ms: no
+    one-second window holds more than 21 calls, well under Alma's 25."""
     clock = FakeClock()
     bucket = TokenBucket(20, clock=clock, sleep=clock.sleep)
+    waits = [bucket.acquire() for _ in range(8)]
+    assert waits[0] == 0
+    assert waits[1:] == pytest.approx([0.05] * 7)
+    assert clock.now - 1000.0 == pytest.approx(0.35)
+
+
+def test_a_given_burst_is_free_then_calls_are_spaced_at_the_rate() -> None:
+    """At 20/s with a burst of 4, four calls pass at once, then one every 50 ms."""
+    clock = FakeClock()
+    bucket = TokenBucket(20, burst=4, clock=clock, sleep=clock.sleep)
     waits = [bucket.acquire() for _ in range(8)]
     assert waits[:4] == [0, 0, 0, 0]
     assert waits[4:] == pytest.approx([0.05] * 4)
@@ -37,21 +48,21 @@ def test_burst_is_free_then_calls_are_spaced_at_the_rate() -> None:
 
 
 def test_sustained_rate_matches_the_setting() -> None:
-    """200 calls at 20/s take about ten seconds of (fake) time, burst aside."""
+    """200 calls at 20/s take about ten seconds of (fake) time, the first call aside."""
     clock = FakeClock()
     bucket = TokenBucket(20, clock=clock, sleep=clock.sleep)
     for _ in range(200):
         bucket.acquire()
-    assert clock.now - 1000.0 == pytest.approx((200 - 4) / 20)
+    assert clock.now - 1000.0 == pytest.approx((200 - 1) / 20)
     stats = bucket.stats()
     assert stats.acquired == 200
-    assert stats.waited_seconds == pytest.approx((200 - 4) / 20)
+    assert stats.waited_seconds == pytest.approx((200 - 1) / 20)
 
 
 def test_idle_time_refills_only_up_to_the_burst() -> None:
     """A long pause does not bank more than one burst of calls."""
     clock = FakeClock()
-    bucket = TokenBucket(20, clock=clock, sleep=clock.sleep)
+    bucket = TokenBucket(20, burst=4, clock=clock, sleep=clock.sleep)
     clock.now += 60
     waits = [bucket.acquire() for _ in range(5)]
     assert waits[:4] == [0, 0, 0, 0]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler.alma.users import UserPage
+from reconciler.alma.users import CensusPage, UserPage
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -95,6 +95,18 @@ class HarshUsers:
         total = self.totals.get(q, len(found))
         self._watch(page)
         return UserPage(tuple(page), None if total < 0 else total)  # type: ignore[arg-type]
+
+    def census_page(
+        self,
+        *,
+        offset: int,
+        q: str | None = None,
+        limit: int = 100,
+        order_by: str | None = None,
+    ) -> CensusPage:
+        """The client's census page: the same page, as the census reads it."""
+        page = self.search_users(q, limit=limit, offset=offset, expand_full=True, order_by=order_by)
+        return CensusPage(page.users, page.total)  # type: ignore[arg-type]
 
     def iter_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         return (fn(item) for item in items)

@@ -1,0 +1,46 @@
+"""`GroupTally` tallies users by kind: its counts equal those of adding each user's flags."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.reading.tally import GroupTally, user_flags
+
+TODAY = date(2026, 11, 29)
+
+counts = st.one_of(
+    st.none(),
+    st.integers(0, 3),
+    st.floats(0, 3, allow_nan=False),
+    st.sampled_from(["0", "2", "12.50", ""]),
+    st.dictionaries(st.just("value"), st.sampled_from(["0", "1", "3.5"])),
+)
+users = st.fixed_dictionaries(
+    {"primary_id": st.text("abc123", min_size=1, max_size=4)},
+    optional={
+        "status": st.sampled_from([{"value": "ACTIVE"}, {"value": "INACTIVE"}, "INACTIVE"]),
+        "account_type": st.sampled_from([{"value": "EXTERNAL"}, {"value": "INTERNAL"}]),
+        "expiry_date": st.sampled_from(["", "2020-01-01Z", "2030-06-30Z", "2026-11-28"]),
+        "status_date": st.sampled_from(["2025-01-02Z", "2026-03-04Z", ""]),
+        "loans": counts,
+        "requests": counts,
+        "fees": counts,
+    },
+)
+
+
+@given(st.lists(users, max_size=30))
+def test_tally_by_kind_equals_adding_every_users_flags(people: list[dict[str, Any]]) -> None:
+    """Whatever the mix, each count is the number of users with that flag set."""
+    tally = GroupTally("01", TODAY)
+    for user in people:
+        tally.add(user)
+    breakdown = tally.census(exact=True).breakdown
+    assert tally.members == len(people)
+    for name in type(breakdown).__dataclass_fields__:
+        expected = sum(user_flags(user, TODAY)[name] for user in people)
+        assert getattr(breakdown, name) == expected, name
