@@ -36,6 +36,8 @@ def test_every_subcommand_has_help() -> None:
         ["drift"],
         ["comment"],
         ["drift-issue"],
+        ["apply"],
+        ["rollback"],
         ["patron-loads", "ingest"],
         ["sandbox", "serve"],
         ["sandbox", "reset"],
