@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck layers unit benchmark clean
+.PHONY: demo test lint typecheck layers unit repo-checks rehearse benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ demo: $(VENV)/.installed
 	elif [ $$code -ne 0 ]; then exit $$code; fi
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check reconciler tests benchmarks
-	$(BIN)/ruff format --check reconciler tests benchmarks
+	$(BIN)/ruff check reconciler tests benchmarks scripts
+	$(BIN)/ruff format --check reconciler tests benchmarks scripts
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -38,10 +38,19 @@ typecheck: $(VENV)/.installed-test
 layers: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
+# CODEOWNERS must match the owners in every institution.yaml (generated, then committed).
+repo-checks: $(VENV)/.installed-test
+	$(BIN)/alma-groups codeowners --check .github/CODEOWNERS
+
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
-test: lint typecheck layers unit
+# The GitOps loop (plan comment, apply on merge, drift) played locally against the sandbox and a
+# fake GitHub: see scripts/rehearse.py.
+rehearse: $(VENV)/.installed-test
+	$(BIN)/python scripts/rehearse.py
+
+test: lint typecheck layers repo-checks unit rehearse
 
 # Timing targets are reported, never asserted in tests: these machines are shared and noisy.
 benchmark: $(VENV)/.installed
@@ -51,6 +60,7 @@ benchmark: $(VENV)/.installed
 	$(BIN)/python benchmarks/client_throughput.py
 	$(BIN)/python benchmarks/ingest.py --size-mb 50
 	$(BIN)/python benchmarks/scale.py --skip-full
+	$(BIN)/python benchmarks/apply.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .sandbox

@@ -183,3 +183,26 @@ class BulkMoveError(ReconcilerError):
 
 class JournalError(ReconcilerError):
     """An apply journal is unreadable or belongs to another plan."""
+
+
+class GitHubApiError(ReconcilerError):
+    """A GitHub REST call failed: the call, the status and GitHub's message (never the token)."""
+
+    def __init__(self, method: str, path: str, status: int | None, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        status_text = f"HTTP {status}" if status is not None else "no answer"
+        super().__init__(f"GitHub {method} {path} failed, {status_text}: {message}")
+
+
+class ApplyRefusedError(UnsafePlanError):
+    """apply will not start: the plan is unsafe, edited, stale, too old or over budget."""
+
+
+class LockHeldError(ApplyRefusedError):
+    """Another apply holds the institution's lock (in Alma); names its owner and expiry."""
+
+
+class TableWriteError(ReconcilerError):
+    """Alma refused a code- or mapping-table write; names the table, the row and Alma's code."""

@@ -18,7 +18,13 @@ from reconciler.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
-TOP_LEVEL = {path.name for path in REPO.iterdir()} - {".venv", ".sandbox", ".git"}
+_IGNORED = {
+    line.strip().strip("/")
+    for line in (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+}
+# what a clone has at its top: everything here but git's and the ignored (generated) entries
+TOP_LEVEL = {path.name for path in REPO.iterdir()} - _IGNORED - {".git"}
 
 
 def _named_paths() -> set[str]:
@@ -29,7 +35,7 @@ def _named_paths() -> set[str]:
             if not re.fullmatch(r"[\w.\-/]+", word):
                 continue
             first = word.split("/")[0]
-            if word.endswith(".md") or ("/" in word and first in TOP_LEVEL):
+            if "/" in word and first in TOP_LEVEL:
                 found.add(word)
     return found
 
@@ -41,6 +47,7 @@ def test_every_file_the_readme_names_exists() -> None:
     missing = sorted(name for name in names if not (REPO / name).exists())
     assert missing == []
     assert "DESIGN.md" not in README
+    assert "reference/" not in README  # the shared reference folder is not in the repository
 
 
 def test_readme_says_how_to_get_pre_commit() -> None:
@@ -68,7 +75,7 @@ def test_the_example_plan_uses_the_example_limits() -> None:
     assert f"above the limit of {limit:,} users or {pct}%" in README
 
 
-def test_apply_and_rollback_are_named_only_as_planned() -> None:
+def test_apply_and_rollback_are_named_only_as_they_exist() -> None:
     """Commands the tool does not have are not shown as `alma-groups <command>`."""
     root = typer.main.get_command(app)
     assert isinstance(root, typer.core.TyperGroup)

@@ -103,6 +103,19 @@ class SetAndJobEndpoints:
             calls += 1
         return calls
 
+    def iter_sets(self, *, content_type: str = "USER", q: str | None = None) -> Iterator[AlmaSet]:
+        """GET /conf/sets of one content type (itemized and logical), 100 per call."""
+
+        def fetch(limit: int, offset: int) -> Mapping[str, Any]:
+            return self._requester.call(
+                "GET",
+                SETS,
+                params={"content_type": content_type, "q": q, "limit": limit, "offset": offset},
+            ).json_object()
+
+        for record in iter_records(fetch, "set"):
+            yield cast(AlmaSet, record)
+
     def delete_set(self, set_id: str) -> None:
         """DELETE /conf/sets/{set_id}; safe to repeat, so marked idempotent for retries."""
         self._requester.call("DELETE", SET, path_values={"set_id": set_id}, idempotent=True)

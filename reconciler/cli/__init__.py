@@ -8,7 +8,10 @@ command on `app`.
 
 from reconciler.cli import (
     alma_commands,
+    apply_commands,
     desired_commands,
+    drift_commands,
+    github_commands,
     history_commands,
     sandbox_commands,
     survey_commands,
@@ -18,7 +21,10 @@ from reconciler.cli.root import app, main
 __all__ = [
     "alma_commands",
     "app",
+    "apply_commands",
     "desired_commands",
+    "drift_commands",
+    "github_commands",
     "history_commands",
     "main",
     "sandbox_commands",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -117,6 +118,7 @@ def plan(
     from reconciler.gitops import current_commit
     from reconciler.planning import plan_file
     from reconciler.render import affected_csv
+    from reconciler.render.approvals import render_approvals_markdown
     from reconciler.render.formats import PLAN_FORMATS, Style
     from reconciler.runs.outcomes import exit_code, outcome_of_error, outcome_of_plan
     from reconciler.runs.reads import collect_affected_users, plan_institutions
@@ -136,6 +138,8 @@ def plan(
             commit=current_commit(Path.cwd()),
             progress=tick,
         )
+        # stamped once, so the printed JSON and the saved file are the same document
+        the_plan = replace(the_plan, created_at=datetime.now(UTC))
         if affected_users_csv is not None:
             affected = collect_affected_users(the_plan, desired, target.env, today=date.today())
             csv_text = affected_csv.render_affected_users(affected.users)
@@ -161,6 +165,9 @@ def plan(
         plan_file.save(the_plan, out)
     style = Style(colour=colour_wanted())
     typer.echo(PLAN_FORMATS.render(output_format.value, the_plan, style), nl=False)
+    if output_format is PlanFormat.MARKDOWN and changed_since:
+        owners = {s.institution.slug: s.institution.owners for s in desired.institutions}
+        typer.echo(render_approvals_markdown(owners), nl=False)
     echo_read_problems(result)
     typer.echo(
         f"read Alma with {result.api_calls:,} API calls ({result.retries:,} retried)", err=True

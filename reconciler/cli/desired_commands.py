@@ -44,15 +44,34 @@ def codeowners(
             "--write", help="Write to this file (e.g. .github/CODEOWNERS).", show_default=False
         ),
     ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(
+            "--check",
+            help="Exit 1 if this file (e.g. .github/CODEOWNERS) is not what would be generated.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Print (or write) CODEOWNERS generated from every institution's owners."""
+    """Print, write or check CODEOWNERS generated from every institution's owners."""
     from reconciler.desired import load_desired_state
     from reconciler.files import atomic_write
     from reconciler.gitops import render_codeowners
 
     check_output_file(write, "--write")
     text = render_codeowners(load_desired_state(institutions_root()))
-    if write is None:
+    if check is not None:
+        current = check.read_text(encoding="utf-8") if check.is_file() else None
+        if current != text:
+            state = "is missing" if current is None else "is out of date"
+            typer.echo(
+                f"error: {check} {state}; run `alma-groups codeowners --write {check}` "
+                "and commit it",
+                err=True,
+            )
+            raise typer.Exit(exit_code([InstitutionOutcome.FAILED]))
+        typer.echo(f"{check} is up to date")
+    elif write is None:
         typer.echo(text, nl=False)
     else:
         atomic_write(write, text)

@@ -9,6 +9,7 @@ apply can load and run a saved plan without importing the planner (deepdiff, saf
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from reconciler.model.changes import Change, MoveUsers, PurgeUsers
@@ -83,6 +84,7 @@ class Plan:
     institutions: tuple[InstitutionPlan, ...]
     commit: str | None
     desired_hash: str
+    created_at: datetime | None = None  # set when saved; apply refuses plans older than --max-age
 
     @property
     def has_changes(self) -> bool:

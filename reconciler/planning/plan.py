@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import assert_never
 
+from reconciler.apply import strategies
 from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.changes import (
     Action,
@@ -35,54 +35,58 @@ from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import safety
 from reconciler.planning.diff import diff_institution
 
-# Above this many users a move goes through an itemized set and the Update/Notify Users job
-# (a few dozen calls) instead of one GET and one PUT per user.
-BULK_MOVE_THRESHOLD = 500
-SET_MEMBERS_PER_CALL = 1000
-JOB_POLLS = 12  # a job instance is polled about this often while it runs
-CENSUS_PAGE = 100
 
+def estimate_api_calls(
+    changes: Sequence[Change],
+    *,
+    bulk_threshold: int = strategies.DEFAULT_BULK_THRESHOLD,
+    has_job_template: bool = False,
+) -> int:
+    """The calls apply will make, from the cost functions of apply's own steps.
 
-def estimate_api_calls(changes: Sequence[Change]) -> int:
-    """About how many calls apply will make (reads, writes, censuses and job polls)."""
+    Without a job template an institution's moves all go per user, whatever their size.
+    """
     actions = {change.action for change in changes}
-    calls = 0
     table_phases = (
         {Action.CREATE_GROUP, Action.ENABLE_GROUP, Action.UPDATE_GROUP},
         {Action.ADD_MAPPING},
         {Action.REMOVE_MAPPING},
         {Action.DISABLE_GROUP, Action.DELETE_GROUP},
     )
-    calls += sum(2 for phase in table_phases if actions & phase)  # GET then PUT of the table
+    if not changes:
+        return 0
+    calls = 1  # the first read, which also tells apply how many calls are left today
+    calls += sum(strategies.TABLE_WRITE_CALLS for phase in table_phases if actions & phase)
     for change in changes:
         match change:
             case MoveUsers():
-                calls += move_calls(change.users)
+                calls += strategies.move_cost(
+                    change.users, bulk_threshold=bulk_threshold, has_template=has_job_template
+                )
             case PurgeUsers():
-                calls += 2 * change.users  # re-read each user, then DELETE
-            case VerifyEmpty():
-                calls += 2  # a count, then one census page that should be empty
+                calls += strategies.purge_cost(change.users)
             case (
                 CreateGroup()
                 | EnableGroup()
                 | UpdateGroup()
                 | AddMapping()
+                | VerifyEmpty()
                 | RemoveMapping()
                 | DisableGroup()
                 | DeleteGroup()
             ):
-                pass  # code-table changes: counted by phase above
+                pass  # code-table changes: counted by phase above; verification below
             case _:
                 assert_never(change)
-    return calls
-
-
-def move_calls(users: int) -> int:
-    if users <= BULK_MOVE_THRESHOLD:
-        return 2 * users  # GET the full record, PUT it back with override=user_group
-    set_calls = 2 + math.ceil(users / SET_MEMBERS_PER_CALL)  # create, add members, delete
-    census = math.ceil(users / CENSUS_PAGE) + 1  # find the members, then the residue
-    return set_calls + 1 + JOB_POLLS + census
+    # apply censuses every group it retires afresh before touching its row or mappings
+    retired = {
+        c.code
+        for c in changes
+        if isinstance(
+            c, MoveUsers | PurgeUsers | VerifyEmpty | RemoveMapping | DisableGroup | DeleteGroup
+        )
+    }
+    return calls + strategies.verify_cost() * len(retired)
 
 
 def live_fingerprint(live: LiveState) -> str:
@@ -130,7 +134,11 @@ def plan_institution(
 ) -> InstitutionPlan:
     """Diff, cost and check one institution."""
     changes = diff_institution(state, live)
-    calls = estimate_api_calls(changes)
+    calls = estimate_api_calls(
+        changes,
+        bulk_threshold=state.institution.bulk_threshold,
+        has_job_template=state.update_users_job is not None,
+    )
     context = safety.SafetyContext(state, live, history, changes, calls, today)
     return InstitutionPlan(
         slug=state.institution.slug,

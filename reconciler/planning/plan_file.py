@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,8 @@ def to_document(plan: Plan) -> dict[str, Any]:
         },
         "institutions": [_institution(p) for p in plan.institutions],
     }
+    if plan.created_at is not None:
+        body["created_at"] = plan.created_at.isoformat()
     body["checksum"] = checksum(body)
     return body
 
@@ -121,8 +125,12 @@ def from_document(document: dict[str, Any]) -> Plan:
         "institutions": institutions,
         "commit": document["commit"],
         "desired_hash": document["desired_hash"],
+        "created_at": None,  # the codec knows no datetimes: read apart, below
     }
-    return from_data(Plan, body)
+    plan = from_data(Plan, body)
+    if document.get("created_at"):
+        plan = replace(plan, created_at=datetime.fromisoformat(document["created_at"]))
+    return plan
 
 
 def _comparable(document: dict[str, Any]) -> dict[str, Any]:

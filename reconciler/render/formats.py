@@ -7,14 +7,18 @@ document and a `Style` to text; only the terminal text uses the style (colour).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from reconciler.desired.loading import ValidationReport
 from reconciler.errors import UsageError
 from reconciler.model.plan import Plan
+from reconciler.planning.drift import InstitutionDrift
 from reconciler.render import (
+    drift_json,
+    drift_markdown,
+    drift_text,
     json_doc,
     markdown,
     survey_csv,
@@ -98,5 +102,14 @@ VALIDATION_FORMATS = Formats[ValidationReport](
     {
         "text": _plain(text.render_validation),
         "json": _plain(json_doc.render_validation),
+    },
+)
+
+DRIFT_FORMATS = Formats[Sequence[InstitutionDrift]](
+    "drift report",
+    {
+        "text": _plain(drift_text.render_drift_text),
+        "markdown": _plain(drift_markdown.render_drift_markdown),
+        "json": _plain(drift_json.render_drift_json),
     },
 )

@@ -50,6 +50,10 @@ class SandboxConfig:
     ip_blocked: frozenset[str] = frozenset()  # slugs "calling from outside the key's IP range"
     # Alma's JSON sometimes gives a one-member list as a bare object; True mimics it everywhere.
     single_item_lists_as_objects: bool = False
+    # Every user PUT must send back the record served, changing only user_group (and leaving
+    # user_role out): a client that would wipe or alter anything else fails loudly with a 400.
+    # Tests of Alma's raw swap-all semantics turn it off.
+    strict_user_put: bool = True
 
 
 def build_router() -> Router:
@@ -164,7 +168,14 @@ class SandboxApp:
             raise AlmaError(404, "404", f"No API matches {request.method} {request.path}")
         route, params = found
         ctx = Ctx(
-            self.store, inst.slug, inst.alma_code, inst.name, self.base_url, self.jobs, self.faults
+            self.store,
+            inst.slug,
+            inst.alma_code,
+            inst.name,
+            self.base_url,
+            self.jobs,
+            self.faults,
+            strict_user_put=self.config.strict_user_put,
         )
         try:
             response: Response = route.handler(ctx, request, **params)

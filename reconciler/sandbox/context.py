@@ -35,6 +35,7 @@ class Ctx:
     base_url: str
     jobs: JobStarter
     faults: FaultInjector | None = None  # list quirks (short pages, wrong totals), if any
+    strict_user_put: bool = True  # refuse a user PUT that changes more than user_group
 
     def link(self, path: str) -> str:
         return f"{self.base_url}{API_PREFIX}{path}"

@@ -154,3 +154,42 @@ def identifier_rows(inst: str, record: dict[str, Any]) -> list[tuple[str, str, s
         for i in record.get("user_identifier") or []
         if i.get("value")
     ]
+
+
+# What a GET adds to the stored record (expansions, the self link): never part of a PUT's check.
+SERVED_ONLY = ("loans", "requests", "fees", "link")
+
+
+def strict_put_difference(body: dict[str, Any], stored: dict[str, Any]) -> str | None:
+    """The first field a user PUT changes besides `user_group`, or None when there is none.
+
+    The body must be the record as served, with only `user_group` changed and `user_role`
+    either left out (Alma then keeps the roles) or sent back unchanged. One-member lists are
+    compared as Alma may serve them (a bare object), so either shape passes.
+    """
+    ignored = {"user_group", *SERVED_ONLY}
+    for key in sorted((body.keys() | stored.keys()) - ignored):
+        if key == "user_role" and key not in body:
+            continue
+        if key not in body:
+            if _blank(stored.get(key)):
+                continue  # swap-all resets it to empty: nothing is lost
+            return f"{key} is missing"
+        if _canonical(body[key]) != _canonical(stored.get(key)):
+            return f"{key} differs from the record as read"
+    return None
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, dict):
+        return not value.get("value")
+    return value in (None, "", [])
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        return items[0] if len(items) == 1 and isinstance(items[0], dict) else items
+    return value

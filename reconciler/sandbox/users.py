@@ -10,6 +10,9 @@
 - `PUT /users/{id}` is swap-all, except roles (kept when none are sent) and, for EXTERNAL users,
   the protected fields (kept unless `override` names them).
 - "Not found" is HTTP 400 with errorCode 401861.
+- Harsher than Alma on purpose (`strict_user_put`, on by default): a user PUT whose body is not
+  the record as served with only `user_group` changed (and `user_role` left out) is refused with
+  401676, so a client that would wipe or alter a field by accident fails loudly in tests.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from reconciler.sandbox.records import (
     blank_user,
     group_of,
     identifier_rows,
+    strict_put_difference,
     unpack,
     user_row,
     words,
@@ -294,6 +298,15 @@ def put_user(ctx: Ctx, req: Request, user_id: str) -> Response:
     if not isinstance(body, dict):
         raise AlmaError(400, "401676", "No valid JSON was given.")
     old, loans, requests, fees, manual = _find(ctx, user_id)
+    if ctx.strict_user_put:
+        difference = strict_put_difference(body, old)
+        if difference is not None:
+            raise AlmaError(
+                400,
+                "401676",
+                f"Invalid user body: {difference}; send the record as read with only "
+                "user_group changed (sandbox strict PUT check).",
+            )
     new = blank_user()
     new.update({k: v for k, v in body.items() if k not in ("loans", "requests", "fees", "link")})
     new["primary_id"] = old["primary_id"]
@@ -309,7 +322,8 @@ def put_user(ctx: Ctx, req: Request, user_id: str) -> Response:
     for field in PROTECTED_FIELDS:
         keep = _empty(new.get(field)) or (new_type == "EXTERNAL" and field not in overrides)
         if keep:
-            new[field] = old.get(field, new.get(field))
+            if field in old:  # a field the record never had stays absent
+                new[field] = old[field]
         elif new.get(field) != old.get(field):
             manual.add(field)  # a manual change: a later SIS sync leaves it alone
     record_type = str((new.get("record_type") or {}).get("value") or "PUBLIC")

@@ -16,7 +16,7 @@ from reconciler.model import DesiredState, KeptGroup, RetiredGroup, SourceLocati
 from reconciler.model.live import LiveGroup
 from reconciler.model.plan import PLAN_FORMAT_VERSION
 from reconciler.planning import plan_file
-from reconciler.planning.plan import BULK_MOVE_THRESHOLD, build_plan, desired_hash, move_calls
+from reconciler.planning.plan import build_plan, desired_hash
 
 from .builders import breakdown, desired, live
 
@@ -95,12 +95,6 @@ def test_desired_hash_ignores_source_positions() -> None:
         STATE.user_groups.retired,
     )
     assert desired_hash(DesiredState((STATE,))) == desired_hash(DesiredState((moved,)))
-
-
-def test_bulk_moves_cost_far_fewer_calls_than_per_user() -> None:
-    """Above the bulk threshold a move costs a set, a job and a census, not two calls a user."""
-    assert move_calls(10) == 20
-    assert move_calls(BULK_MOVE_THRESHOLD * 20) < BULK_MOVE_THRESHOLD
 
 
 def test_document_matches_the_published_schema() -> None:

@@ -207,6 +207,12 @@ def ucf(sandbox: InProcessSandbox) -> Client:
     return Client(sandbox, "ucf")
 
 
+@pytest.fixture
+def lenient_ucf(make_sandbox: Callable[..., InProcessSandbox]) -> Client:
+    """ucf on a sandbox without the strict PUT check, to show Alma's raw swap-all rules."""
+    return Client(make_sandbox(strict_user_put=False), "ucf")
+
+
 def xml_root(data: bytes | str) -> ET.Element:
     """Parse XML the sandbox itself produced (trusted, so the stdlib parser is fine)."""
     return ET.fromstring(data)  # noqa: S314

@@ -120,16 +120,16 @@ def test_expand_gives_loans_requests_fees(ucf: Client) -> None:
     assert isinstance(expanded["fees"]["value"], float)
 
 
-def test_put_keeps_external_group_without_override(ucf: Client) -> None:
+def test_put_keeps_external_group_without_override(lenient_ucf: Client) -> None:
     """Swap-all PUT of an EXTERNAL user keeps user_group unless override=user_group."""
-    user = _external_user(ucf)
+    user = _external_user(lenient_ucf)
     body = {**user, "user_group": {"value": "GR"}}
-    kept = ucf.put(f"/users/{user['primary_id']}", body)
+    kept = lenient_ucf.put(f"/users/{user['primary_id']}", body)
     assert kept.status_code == 200
     assert kept.json()["user_group"]["value"] == "01"
-    moved = ucf.put(f"/users/{user['primary_id']}", body, override="user_group")
+    moved = lenient_ucf.put(f"/users/{user['primary_id']}", body, override="user_group")
     assert moved.json()["user_group"] == {"value": "GR", "desc": "Graduate Student"}
-    assert _user(ucf, user["primary_id"])["user_group"]["value"] == "GR"
+    assert _user(lenient_ucf, user["primary_id"])["user_group"]["value"] == "GR"
 
 
 def test_put_moves_internal_user_without_override(ucf: Client) -> None:
@@ -139,11 +139,11 @@ def test_put_moves_internal_user_without_override(ucf: Client) -> None:
     assert moved.json()["user_group"]["value"] == "01"
 
 
-def test_put_is_swap_all(ucf: Client) -> None:
+def test_put_is_swap_all(lenient_ucf: Client) -> None:
     """Fields left out of the PUT body are cleared; roles left out are kept."""
-    user = _external_user(ucf)
+    user = _external_user(lenient_ucf)
     body = {k: v for k, v in user.items() if k not in ("contact_info", "user_role")}
-    after = ucf.put(f"/users/{user['primary_id']}", body).json()
+    after = lenient_ucf.put(f"/users/{user['primary_id']}", body).json()
     assert after["contact_info"] == {"address": [], "email": [], "phone": []}
     assert after["user_role"] == user["user_role"]
 
@@ -157,10 +157,10 @@ def test_put_refuses_illegal_group(ucf: Client) -> None:
     assert error_code(response) == "401852"
 
 
-def test_put_refuses_external_id_change(ucf: Client) -> None:
+def test_put_refuses_external_id_change(lenient_ucf: Client) -> None:
     """external_id cannot change (401858)."""
-    user = _external_user(ucf)
-    response = ucf.put(f"/users/{user['primary_id']}", {**user, "external_id": "OTHER"})
+    user = _external_user(lenient_ucf)
+    response = lenient_ucf.put(f"/users/{user['primary_id']}", {**user, "external_id": "OTHER"})
     assert error_code(response) == "401858"
 
 
@@ -205,3 +205,35 @@ def test_user_as_xml_follows_alma(http_sandbox: SandboxServer) -> None:
     assert email is not None
     assert email.get("preferred") == "true"
     assert root.find("user_identifiers/user_identifier/value") is not None
+
+
+def test_strict_put_refuses_a_changed_field(ucf: Client) -> None:
+    """A PUT that changes anything but user_group is refused with 401676, naming the field."""
+    user = _external_user(ucf)
+    body = {**user, "user_group": {"value": "GR"}, "first_name": "Changed"}
+    response = ucf.put(f"/users/{user['primary_id']}", body, override="user_group")
+    assert response.status_code == 400
+    assert error_code(response) == "401676"
+    assert "first_name" in response.text
+    assert _user(ucf, user["primary_id"])["user_group"]["value"] == "01"
+
+
+def test_strict_put_refuses_a_missing_field(ucf: Client) -> None:
+    """A PUT that leaves out a field (which swap-all would wipe) is refused."""
+    user = _external_user(ucf)
+    body = {k: v for k, v in user.items() if k != "last_name"}
+    response = ucf.put(f"/users/{user['primary_id']}", body)
+    assert error_code(response) == "401676"
+    assert "last_name is missing" in response.text
+
+
+def test_strict_put_accepts_only_the_group_changed_without_roles(ucf: Client) -> None:
+    """The record as read, user_group changed and user_role left out, is accepted; roles stay."""
+    user = _external_user(ucf)
+    body = {k: v for k, v in user.items() if k != "user_role"}
+    body["user_group"] = {"value": "GR"}
+    moved = ucf.put(f"/users/{user['primary_id']}", body, override="user_group")
+    assert moved.status_code == 200, moved.text
+    after = _user(ucf, user["primary_id"])
+    assert after["user_group"]["value"] == "GR"
+    assert after["user_role"] == user["user_role"]

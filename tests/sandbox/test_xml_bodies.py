@@ -5,6 +5,8 @@ Over HTTP: the in-process client only sends JSON, as the project's client does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reconciler.sandbox import SandboxServer
 from reconciler.sandbox.wizard import wizard_parameters
 
@@ -13,9 +15,9 @@ from .conftest import HttpClient
 XML = {"Content-Type": "application/xml"}
 
 
-def test_put_user_as_xml(http_sandbox: SandboxServer) -> None:
+def test_put_user_as_xml(make_http_sandbox: Callable[..., SandboxServer]) -> None:
     """A swap-all PUT written in Alma's user XML moves an INTERNAL user and keeps roles."""
-    client = HttpClient(http_sandbox)
+    client = HttpClient(make_http_sandbox(strict_user_put=False))  # a partial body: raw swap-all
     users = client.get("/users", q="user_group~15", limit=100, expand="full").json()["user"]
     user = next(u for u in users if u["account_type"]["value"] == "INTERNAL")
     body = f"""<?xml version="1.0" encoding="UTF-8"?>
