@@ -257,6 +257,7 @@ def _main_branch(r: Rehearsal) -> None:
         r.tool("import", slug, "--write")
         files = sorted(str(p) for p in sftp_dir(r.sandbox.state_dir, slug).rglob("*.zip"))
         r.tool("patron-loads", "ingest", slug, *files)
+    (r.repo / ".github").mkdir(exist_ok=True)  # a repository has it; --write needs the folder
     r.tool("codeowners", "--write", ".github/CODEOWNERS")
     r.git("add", "-A")
     r.git("commit", "-q", "-m", "institutions as imported")
