@@ -6,7 +6,7 @@
     patron_loads/   SIS files ──► aggregate, PII-free patron-load history
     planning/       pure: diff, safety rules, cost, Plan, saved-plan file
     survey/         pure: groups, activity and retirement candidates
-    apply/          (the write path) journaled, resumable, reversible changes to Alma
+    apply/          the write path: journaled, resumable, reversible changes to Alma
     runs/           fan-out over institutions: one client each, results typed per slug
     render/         one module per output format, picked from one registry
     cli/            Typer app: the only place that prints and picks exit codes
@@ -16,8 +16,9 @@
     files.py        files in and out: atomic writes; reads of others' files inside the
                     tree, regular and bounded in size (used by every layer, so at the root)
     gitops.py       git facts: changed institutions, commit, CODEOWNERS (one small module)
+    github/         GitHub's REST API for CI: sticky comments, the drift issue
 
-Dependency direction: cli → runs → apply/planning/survey/render/gitops →
+Dependency direction: cli → runs → render/gitops/github → planning/survey → apply →
 desired/reading/patron_loads → alma → files → errors → model.
 """
 
