@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from reconciler.apply.journal import JOURNAL_DIR
 from reconciler.cli.alma_commands import select_institutions
 from reconciler.cli.progress import user_progress
 from reconciler.cli.root import (
@@ -52,7 +53,6 @@ BreakLockOption = Annotated[
         "--break-lock", help="Take the institution's apply lock even if another run holds it."
     ),
 ]
-JOURNAL_DIR = Path(".alma-groups") / "journal"
 
 
 def _confirm(question: str, yes: bool) -> None:

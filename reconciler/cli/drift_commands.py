@@ -9,12 +9,11 @@ from typing import Annotated
 
 import typer
 
+from reconciler.apply.journal import JOURNAL_DIR
 from reconciler.cli.alma_commands import echo_read_problems, select_institutions
 from reconciler.cli.root import AllOption, InstitutionsOption, SandboxOption, app, guarded
 from reconciler.cli.sandbox_commands import alma_target
 from reconciler.runs.outcomes import InstitutionOutcome, exit_code, outcome_of_error
-
-JOURNAL_DIR = Path(".alma-groups") / "journal"
 
 
 class DriftFormat(StrEnum):

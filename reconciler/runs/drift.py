@@ -46,10 +46,9 @@ def applied_run(path: Path) -> AppliedRun:
 def _codes(intent: Mapping[str, object]) -> set[str]:
     """Group codes an operation's intent names: a user's group before, or table rows."""
     found = {str(intent[k]) for k in ("group_before", "code", "source") if intent.get(k)}
-    for key in ("actions",):
-        value = intent.get(key)
-        if isinstance(value, Mapping):
-            found |= {str(c) for codes in value.values() if isinstance(codes, list) for c in codes}
+    actions = intent.get("actions")  # table writes: {action: [codes]}
+    if isinstance(actions, Mapping):
+        found |= {str(c) for codes in actions.values() if isinstance(codes, list) for c in codes}
     rows = intent.get("rows_removed")
     if isinstance(rows, list):
         found |= {str(r.get("user_group")) for r in rows if isinstance(r, Mapping)}
