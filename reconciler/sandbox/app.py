@@ -9,6 +9,7 @@ thread, so concurrent requests are never serialised by the knobs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -146,7 +147,10 @@ class SandboxApp:
             fault, delay = self.faults.draw(slug)
             if delay:
                 time.sleep(delay)
-            if fault is Fault.DROP:
+            if fault is Fault.LOST_ANSWER:
+                with contextlib.suppress(AlmaError):  # whatever the answer, it never arrives
+                    self._answer(request, inst, Fault.NONE, found)
+            if fault in (Fault.DROP, Fault.LOST_ANSWER):
                 self.log.add(LoggedRequest(slug, request.method, template, 0))
                 return None
             response = self._answer(request, inst, fault, found)
