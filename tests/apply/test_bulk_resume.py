@@ -33,10 +33,10 @@ from .conftest import QUICK_POLLS, SLUG, ClientFactory, SandboxFactory, bulk_sta
 from .helpers import TODAY, everyone, groups_by_code, new_journal, plan_of, without_group
 
 FAILS_EVERY = 20  # the job leaves every 20th member: the residue the mop-up moves
-# long enough that a run killed after starting the job leaves it running for the resume
+# long enough that a process killed once the run is journaled leaves it running (about 0.45 s)
 SLOW_JOB = JobTiming(start_delay_s=0.2, batch_size=20, batch_delay_s=0.05)
 # Journal writes of an uninterrupted run (crash_after=N stops it dead before write N+1):
-#  1 header              2-3 rows updated (kept groups)   4 bulk intent (member ids)
+#  1 header              2-3 a kept row enabled (GUEST)   4 bulk intent (member ids)
 #  5 set_creating (name) 6 set_created (id)               7 members_added (one chunk)
 #  8 job_starting (name) 9 job_submitted (instance id)    10 job_finished   11 set_deleted
 # 12 bulk outcome        13-20 four mop-up moves (intents, outcomes)
@@ -48,7 +48,6 @@ STORM_RETRY = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.05)
 
 
 def bulk_sandbox(make_sandbox: SandboxFactory, **knobs: object) -> SandboxServer:
-    knobs.setdefault("job_timing", SLOW_JOB)
     return make_sandbox(job_fails_every=FAILS_EVERY, **knobs)
 
 
@@ -222,7 +221,7 @@ def test_bulk_resume_after_kill_9_of_a_real_process(
     tmp_path: Path,
 ) -> None:
     """SIGKILL of a bulk apply process mid-run; resuming its journal finishes the job exactly."""
-    server = bulk_sandbox(make_sandbox, latency_ms=20)
+    server = bulk_sandbox(make_sandbox, latency_ms=20, job_timing=SLOW_JOB)
     client = make_client(server)
     before = everyone(client)
     runner = Path(__file__).with_name("crash_runner.py")
