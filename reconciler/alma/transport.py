@@ -34,6 +34,7 @@ from http.client import HTTPException
 from typing import Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
+import certifi
 import urllib3
 
 from reconciler import __version__
@@ -120,8 +121,11 @@ class Urllib3Transport:
         # URL is explicit (ALMA_API_URL). Retries and redirects are ours to decide (off here:
         # Alma's API does not redirect, so a redirect means a wrong base URL, and following it
         # would hide the mistake).
+        # https is verified against certifi's CA bundle, as requests (which this transport
+        # replaced) did: a slim container's system store may be empty or stale
+        tls = {"ca_certs": certifi.where()} if parts.scheme == "https" else {}
         self._pool = urllib3.connection_from_url(
-            self._api_root, maxsize=pool_size, block=False, retries=False
+            self._api_root, maxsize=pool_size, block=False, retries=False, **tls
         )
 
     def __repr__(self) -> str:

@@ -186,3 +186,19 @@ def test_empty_or_dot_ids_never_reach_the_wire(
     with pytest.raises(ValueError, match="user_id"):
         make_client().delete_user(user_id)
     assert fake_alma.requests == []
+
+
+def test_https_is_verified_against_certifi() -> None:
+    """An https Alma is reached with certificate checks on, against certifi's CA bundle."""
+    import certifi  # noqa: PLC0415 - only this test needs it
+
+    from reconciler.alma.transport import Urllib3Transport  # noqa: PLC0415
+
+    transport = Urllib3Transport(
+        "https://api-na.hosted.exlibrisgroup.com/almaws/v1", ApiKey(CANARY_KEY)
+    )
+    pool = transport._pool  # the TLS settings are the point of this test
+    assert isinstance(pool, urllib3.HTTPSConnectionPool)
+    assert pool.ca_certs == certifi.where()
+    assert pool.cert_reqs in (None, "CERT_REQUIRED")  # None: urllib3's default, which verifies
+    transport.close()
