@@ -16,7 +16,9 @@ Design decisions:
   outcome so far and `apply --resume JOURNAL` finishes the job. A table Alma refuses stops the
   institution too (later steps depend on the rows).
 - Resuming first settles the operations the last run started but never recorded, against Alma;
-  every other step is idempotent (re-read, then change only what is not yet as planned).
+  every other step is idempotent (re-read, then change only what is not yet as planned). A bulk
+  move is settled by waiting for the job run the killed apply started (it keeps running in
+  Alma) and deleting its set (`reconciler.apply.bulk_resume`) before anything else is read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from datetime import date
 
 from reconciler.alma import AlmaClient
 from reconciler.apply.bulk_move import PollPolicy
+from reconciler.apply.bulk_resume import settle_bulk_move
 from reconciler.apply.journal import Entry, Journal, operations
 from reconciler.apply.members import read_members
 from reconciler.apply.moves import DONE, recheck_move
@@ -111,7 +114,7 @@ def _run(
 ) -> ApplyReport:
     _check_budget(client, plan)
     if settings.resume_from:
-        _settle_in_flight(client, journal, settings.resume_from)
+        _settle_in_flight(client, journal, settings.resume_from, settings.poll)
     changes = plan.changes
     first = [c for c in changes if isinstance(c, CreateGroup | EnableGroup | UpdateGroup)]
     rows = dict(apply_group_changes(client, journal, first).codes)
@@ -157,7 +160,9 @@ def _check_budget(client: AlmaClient, plan: InstitutionPlan) -> None:
         )
 
 
-def _settle_in_flight(client: AlmaClient, journal: Journal, entries: Sequence[Entry]) -> None:
+def _settle_in_flight(
+    client: AlmaClient, journal: Journal, entries: Sequence[Entry], poll: PollPolicy
+) -> None:
     """Record what became of every operation the last run started but did not record."""
     for operation in operations(list(entries)):
         if operation.outcome is not None:
@@ -173,7 +178,9 @@ def _settle_in_flight(client: AlmaClient, journal: Journal, entries: Sequence[En
                 journal.outcome(
                     operation.op_id, "purge", "skipped", why="not deleted; re-checked", resumed=True
                 )
-        else:  # table writes and bulk jobs: the steps that follow re-read Alma and carry on
+        elif operation.op == "bulk_move":  # its job may still run: wait, then delete its set
+            settle_bulk_move(client, journal, operation.op_id, entries, poll)
+        else:  # table writes: the steps that follow re-read Alma and carry on
             journal.outcome(operation.op_id, operation.op, "unknown", resumed=True)
 
 
