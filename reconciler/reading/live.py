@@ -9,12 +9,12 @@ side by side, so the institution's rate limit, not their summed latency, sets th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
 
 from reconciler.alma import AlmaClient
+from reconciler.alma.concurrency import FanOutPool
 from reconciler.alma.normalise import as_bool, clean_text
 from reconciler.model import InstitutionState
 from reconciler.model.live import (
@@ -61,7 +61,7 @@ def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions)
     # (for the percentage threshold) only when users are moved: skip those calls otherwise.
     retiring = bool(state.user_groups.retired_codes() & set(codes))
     moving = any(r.move_users_to and r.code in codes for r in state.user_groups.retired)
-    with ThreadPoolExecutor(max_workers=client.max_workers, thread_name_prefix="read") as pool:
+    with FanOutPool(client.max_workers) as pool:
         censuses = [pool.submit(census, client, code, options.today) for code in sorted(review)]
         references = pool.submit(_all_references, client, state, codes) if retiring else None
         last_run = pool.submit(last_patron_load_run, client, since)
@@ -130,7 +130,7 @@ def read_live_with_full_census(
         groups = read_groups(client)
         return groups, tuple(_all_references(client, state, [g.code for g in groups]))
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="read") as pool:
+    with FanOutPool(4) as pool:
         everyone = pool.submit(census_all, client, options.today)
         tables = pool.submit(groups_and_references)
         mappings = pool.submit(read_record_type_mappings, client)

@@ -18,11 +18,11 @@ Design decisions:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from reconciler.alma import AlmaClient, CallLedger, LedgerSummary
+from reconciler.alma.concurrency import FanOutPool
 from reconciler.alma.ratelimit import consortium_limiter
 from reconciler.errors import ReconcilerError
 from reconciler.model import Institution
@@ -81,8 +81,9 @@ def for_each_institution(
     ordered = sorted(institutions, key=lambda institution: institution.slug)
     if not ordered:
         return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(ordered)))) as pool:
-        return {run.slug: run for run in pool.map(run_one, ordered)}
+    with FanOutPool(max(1, min(parallel, len(ordered)))) as pool:
+        futures = [pool.submit(run_one, institution) for institution in ordered]
+    return {run.slug: run for run in (future.result() for future in futures)}
 
 
 def partition(
