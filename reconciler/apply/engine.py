@@ -17,6 +17,12 @@ Design decisions:
   institution too (later steps depend on the rows).
 - Resuming first settles the operations the last run started but never recorded, against Alma;
   every other step is idempotent (re-read, then change only what is not yet as planned).
+- A new run first finishes the institution's interrupted runs it is handed (`superseded`):
+  their in-flight operations are settled exactly as a resume settles them, and each old journal
+  ends with a note naming the run that superseded it, so a rollback of the old journal misses
+  nothing. Their plan may differ from this one (an `apply -i` plans afresh): only their
+  in-flight operations are settled, never the rest of their plan, because this run's plan was
+  made from Alma as it is now and already covers whatever they left undone.
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ class ApplySettings:
     progress: Progress | None = None
     poll: PollPolicy = field(default_factory=PollPolicy)  # how a bulk job is polled
     resume_from: Sequence[Entry] = field(default=())  # entries of the journal being resumed
+    # interrupted runs of the institution (not this one's journal) to settle and close first
+    superseded: Sequence[tuple[Journal, Sequence[Entry]]] = field(default=())
 
 
 def join_tolerance(planned: int) -> int:
@@ -85,6 +93,9 @@ def apply_institution(
     report = ApplyReport(plan.slug, journal.header.run_id, str(journal.path))
     calls_before = client.ledger.total_calls
     try:
+        _check_budget(client, plan)
+        finished = _finish_superseded(client, journal, settings.superseded)
+        report = replace(report, superseded=finished)
         report = _run(client, state, plan=plan, journal=journal, settings=settings, report=report)
     except AlmaDailyLimitError as error:
         journal.note("stop", reason="daily_limit", tracking_id=error.tracking_id)
@@ -109,7 +120,6 @@ def _run(
     settings: ApplySettings,
     report: ApplyReport,
 ) -> ApplyReport:
-    _check_budget(client, plan)
     if settings.resume_from:
         _settle_in_flight(client, journal, settings.resume_from)
     changes = plan.changes
@@ -155,6 +165,17 @@ def _check_budget(client: AlmaClient, plan: InstitutionPlan) -> None:
             f"{plan.slug}: the plan needs about {plan.api_calls:,} API calls and Alma has "
             f"{left:,} left today; apply after the daily allowance resets"
         )
+
+
+def _finish_superseded(
+    client: AlmaClient, journal: Journal, superseded: Sequence[tuple[Journal, Sequence[Entry]]]
+) -> tuple[str, ...]:
+    """Settle each interrupted run's in-flight operations and end its journal; their run ids."""
+    for old, entries in superseded:
+        _settle_in_flight(client, old, entries)
+        old.note("end", stopped=True, superseded_by=journal.header.run_id)
+        journal.note("superseded", run_id=old.header.run_id, journal=str(old.path))
+    return tuple(old.header.run_id for old, _ in superseded)
 
 
 def _settle_in_flight(client: AlmaClient, journal: Journal, entries: Sequence[Entry]) -> None:

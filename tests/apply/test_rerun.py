@@ -1,0 +1,107 @@
+"""Running apply again after a crash finishes the dead run, whichever way apply is started.
+
+`apply -i` plans afresh, so it gets a journal of its own: the dead run's in-flight operations
+are settled against Alma first and its journal closed, naming the run that superseded it.
+Crashes use the journal's crash hook (the run stops dead before its Nth durable write).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.alma import AlmaClient
+from reconciler.alma.normalise import code_of
+from reconciler.apply.journal import SimulatedCrash, operations, read_journal, unfinished_journals
+from reconciler.model import DesiredState
+from reconciler.model.plan import Plan
+from reconciler.runs.applying import ApplyRun, apply_plan, rollback_journal
+from reconciler.runs.reads import plan_institutions
+from reconciler.sandbox import SandboxServer
+
+from .conftest import SLUG, ClientFactory, SandboxFactory, retire, retiring
+from .helpers import TODAY, everyone, groups_by_code, without_group
+
+
+def run_of(server: SandboxServer, desired: DesiredState, folder: Path, **options: Any) -> ApplyRun:
+    institution = desired.institutions[0].institution
+    env = {"ALMA_API_URL": server.base_url, institution.api_key_env: server.api_keys()[SLUG]}
+    return ApplyRun(desired, env, TODAY, folder / "journal", folder / "histories", **options)
+
+
+def fresh_plan(run: ApplyRun) -> Plan:
+    """What `apply -i` applies: a plan made from Alma as it is now."""
+    plan, result = plan_institutions(
+        run.histories_root, run.desired, run.env, today=TODAY, commit=None
+    )
+    assert not result.failures
+    return plan
+
+
+def state_of(client: AlmaClient) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every user's group and the rest of its record (not the link: each sandbox has its own
+    address), by primary ID."""
+    return {
+        pid: (code_of(u["user_group"]), {k: v for k, v in without_group(u).items() if k != "link"})
+        for pid, u in everyone(client).items()
+    }
+
+
+def done_moves(*journals: Path) -> Counter[str]:
+    return Counter(
+        str(op.intent["user"])
+        for path in journals
+        for op in operations(read_journal(path)[1])
+        if op.op == "move" and op.outcome and op.outcome["status"] == "done"
+    )
+
+
+@pytest.mark.parametrize("crash_after", [2, 8, 21, 40])
+def test_apply_i_after_a_crash_settles_and_closes_the_dead_run(
+    crash_after: int,
+    make_sandbox: SandboxFactory,
+    make_client: ClientFactory,
+    seeded_desired: DesiredState,
+    tmp_path: Path,
+) -> None:
+    """A crashed `apply -i` run again: same end state as one uninterrupted run, the old journal
+    has an outcome for every intent and names its successor, rollback of both restores Alma."""
+    crashed, calm = make_sandbox(), make_sandbox()
+    client, calm_client = make_client(crashed), make_client(calm)
+    desired = DesiredState((retiring(client, seeded_desired, retire("STAFF", "01")),))
+    before, rows_before = state_of(client), groups_by_code(client)
+
+    dying = run_of(crashed, desired, tmp_path, crash_after=crash_after)
+    with pytest.raises(SimulatedCrash):
+        apply_plan(fresh_plan(dying), dying)
+    (old,) = unfinished_journals(dying.journal_dir, SLUG)
+    old_run = read_journal(old)[0].run_id
+    assert [op for op in operations(read_journal(old)[1]) if op.outcome is None], "in flight"
+
+    again = run_of(crashed, desired, tmp_path)
+    (report,) = apply_plan(fresh_plan(again), again)
+    assert report.complete, report
+    assert report.superseded == (old_run,)
+    assert unfinished_journals(again.journal_dir, SLUG) == []
+    _, entries = read_journal(old)
+    assert all(op.outcome is not None for op in operations(entries))
+    assert entries[-1].op == "end"
+    assert entries[-1].data["superseded_by"] == report.run_id
+
+    uninterrupted = run_of(calm, desired, tmp_path / "calm")
+    (calm_report,) = apply_plan(fresh_plan(uninterrupted), uninterrupted)
+    assert calm_report.complete
+    assert state_of(client) == state_of(calm_client)
+    assert groups_by_code(client) == groups_by_code(calm_client)
+    new = Path(report.journal)
+    assert max(done_moves(old, new).values()) == 1
+
+    for journal in (new, old):  # newest first, as the later run disabled the row
+        rolled, _ = rollback_journal(journal, again)
+        assert (rolled.failed, rolled.stopped) == (0, "")
+    assert state_of(client) == before
+    # rollback re-enables what apply disabled (it does not undo the enabling of a kept row)
+    assert groups_by_code(client)["STAFF"] == rows_before["STAFF"]
