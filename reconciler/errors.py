@@ -204,5 +204,10 @@ class LockHeldError(ApplyRefusedError):
     """Another apply holds the institution's lock (in Alma); names its owner and expiry."""
 
 
+class LockLostError(ReconcilerError):
+    """This run's apply lock was taken over (broken, or expired while the run stalled): the run
+    stops before its next write; names the new holder."""
+
+
 class TableWriteError(ReconcilerError):
     """Alma refused a code- or mapping-table write; names the table, the row and Alma's code."""

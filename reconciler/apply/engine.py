@@ -13,8 +13,9 @@ Design decisions:
 - One user's failure does not stop the run; it is reported, and because the census then does
   not read zero, the group's row stays enabled and the exit code says so.
 - Alma's daily limit stops the run cleanly where it is: the journal holds every intent and
-  outcome so far and `apply --resume JOURNAL` finishes the job. A table Alma refuses stops the
-  institution too (later steps depend on the rows).
+  outcome so far and `apply --resume JOURNAL` finishes the job. So does losing the apply lock
+  (reconciler.apply.lock: the journal's write guard raises before the next write). A table
+  Alma refuses stops the institution too (later steps depend on the rows).
 - Resuming first settles the operations the last run started but never recorded, against Alma;
   every other step is idempotent (re-read, then change only what is not yet as planned).
 - A new run first finishes the institution's interrupted runs it is handed (`superseded`):
@@ -45,6 +46,7 @@ from reconciler.errors import (
     AlmaDailyLimitError,
     AlmaNotFoundError,
     ApplyRefusedError,
+    LockLostError,
     TableWriteError,
 )
 from reconciler.model import InstitutionState
@@ -107,6 +109,13 @@ def apply_institution(
     except TableWriteError as error:
         journal.note("stop", reason="table_refused")
         report = replace(report, stopped=str(error))
+    except LockLostError as error:
+        journal.note("stop", reason="lock_lost")
+        report = replace(
+            report,
+            stopped=f"{error}; this run stopped before its next write: run `alma-groups apply "
+            f"--resume {journal.path}` once that run is done",
+        )
     journal.note("end", stopped=bool(report.stopped))
     return replace(report, api_calls=client.ledger.total_calls - calls_before)
 

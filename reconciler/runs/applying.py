@@ -187,6 +187,7 @@ def _apply_one(
             lock.acquire()
         except ApplyRefusedError as error:
             return _refused(plan, journal, entries, error)
+        journal.guard_writes(lock.keep)  # renews the lock; stops the run if it was lost
         try:
             # only now, holding the lock, is an unfinished journal surely a dead run's
             settings = ApplySettings(
@@ -236,8 +237,9 @@ def rollback_journal(journal_path: Path, run: ApplyRun) -> tuple[RollbackReport,
     journal = Journal.create(run.journal_dir, own, crash_after=run.crash_after)
     with (
         AlmaClient.for_institution(state.institution, run.env) as client,
-        AlmaLock(client, own.run_id, break_lock=run.break_lock),
+        AlmaLock(client, own.run_id, break_lock=run.break_lock) as lock,
     ):
+        journal.guard_writes(lock.keep)
         report = rollback(client, journal, entries)
     journal.note("end", stopped=bool(report.stopped))
     return report, journal.path
