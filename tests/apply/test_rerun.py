@@ -8,6 +8,7 @@ Crashes use the journal's crash hook (the run stops dead before its Nth durable 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,33 @@ def test_apply_i_after_a_crash_settles_and_closes_the_dead_run(
     assert state_of(client) == before
     # rollback re-enables what apply disabled (it does not undo the enabling of a kept row)
     assert groups_by_code(client)["STAFF"] == rows_before["STAFF"]
+
+
+def test_the_same_saved_plan_again_resumes_its_own_journal(
+    make_sandbox: SandboxFactory,
+    make_client: ClientFactory,
+    seeded_desired: DesiredState,
+    tmp_path: Path,
+) -> None:
+    """A saved plan applied again after a crash continues the dead run's journal (same run id,
+    no second journal): every intent gets its outcome and the run completes."""
+    server = make_sandbox()
+    client = make_client(server)
+    desired = DesiredState((retiring(client, seeded_desired, retire("STAFF", "01")),))
+    dying = run_of(server, desired, tmp_path, crash_after=21)
+    # resuming re-checks the saved plan's safety: leave out the one violation this test's
+    # institution has (no patron-load history), which is not what it is about
+    made = fresh_plan(dying)
+    saved = replace(made, institutions=tuple(replace(p, violations=()) for p in made.institutions))
+    with pytest.raises(SimulatedCrash):
+        apply_plan(saved, dying)
+    (journal,) = unfinished_journals(dying.journal_dir, SLUG)
+
+    again = run_of(server, desired, tmp_path)
+    (report,) = apply_plan(saved, again)
+    assert report.complete, report
+    assert (Path(report.journal), report.superseded) == (journal, ())
+    assert sorted(again.journal_dir.glob("*.jsonl")) == [journal]
+    _, entries = read_journal(journal)
+    assert all(op.outcome is not None for op in operations(entries))
+    assert max(done_moves(journal).values()) == 1
