@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from types import MappingProxyType
 
 
@@ -102,7 +103,16 @@ class LiveState:
     read_calls: int = 0
 
     def group(self, code: str) -> LiveGroup | None:
-        return next((group for group in self.groups if group.code == code), None)
+        return self._groups_by_code.get(code)
+
+    @cached_property
+    def _groups_by_code(self) -> Mapping[str, LiveGroup]:
+        # the diff asks once per desired group: a scan each time is quadratic in big tables;
+        # the first row wins, as the scan it replaces did
+        by_code: dict[str, LiveGroup] = {}
+        for group in self.groups:
+            by_code.setdefault(group.code, group)
+        return by_code
 
     def users_in(self, code: str) -> int | None:
         """The census's count when one was taken, else the cheap estimate (None: unknown)."""

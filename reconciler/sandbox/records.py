@@ -90,9 +90,15 @@ def blank_user() -> dict[str, Any]:
     }
 
 
+# what a list or GET adds to a user on the way out; never stored, so a census page can append
+# them to the stored JSON without looking inside it (reconciler.sandbox.users)
+SERVED_ONLY_KEYS = frozenset({"link", "loans", "requests", "fees"})
+
+
 def pack(record: dict[str, Any]) -> bytes:
     """A record as stored: compressed JSON (about a third of the size; a million users fit)."""
-    return zlib.compress(dumps(record).encode(), 1)
+    kept = {k: v for k, v in record.items() if k not in SERVED_ONLY_KEYS}
+    return zlib.compress(dumps(kept).encode(), 1)
 
 
 def unpack(blob: bytes) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Nothing of `requests` leaks out of `reconciler/alma`, and the API key stays in one header."""
+"""Nothing of urllib3 leaks out of `reconciler/alma`, and the API key stays in one header."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 import pytest
-import requests
 import urllib3
 
 import reconciler.alma
@@ -22,15 +21,15 @@ from .fakes import CANARY_KEY, KEY_ENV, Canned, ClientFactory, FakeAlma, SleepRe
 ALMA_PACKAGE = Path(reconciler.alma.__file__).parent
 
 
-def test_alma_api_error_is_not_a_requests_exception() -> None:
-    """Our error tree does not inherit from the transport's, so callers never need requests."""
-    assert not issubclass(AlmaApiError, requests.RequestException)
-    assert not issubclass(AlmaNetworkError, requests.RequestException)
+def test_alma_api_error_is_not_a_transport_exception() -> None:
+    """Our error tree does not inherit from the transport's, so callers never need urllib3."""
+    assert not issubclass(AlmaApiError, urllib3.exceptions.HTTPError)
+    assert not issubclass(AlmaNetworkError, urllib3.exceptions.HTTPError)
     assert not issubclass(AlmaApiError, OSError)
 
 
-def test_only_transport_imports_requests() -> None:
-    """`requests` is imported by alma/transport.py and by no other module of the package."""
+def test_only_transport_imports_an_http_library() -> None:
+    """urllib3 is imported by alma/transport.py alone, and requests by no module of alma/."""
     importers = []
     for module in ALMA_PACKAGE.glob("*.py"):
         tree = ast.parse(module.read_text(encoding="utf-8"))
@@ -40,20 +39,21 @@ def test_only_transport_imports_requests() -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            if any(name == "requests" or name.startswith("requests.") for name in names):
-                importers.append(module.name)
-    assert sorted(set(importers)) == ["transport.py"]
+            for library in ("urllib3", "requests"):
+                if any(name == library or name.startswith(f"{library}.") for name in names):
+                    importers.append(f"{library}: {module.name}")
+    assert sorted(set(importers)) == ["urllib3: transport.py"]
 
 
 def test_dropped_connection_is_an_alma_network_error(
     fake_alma: FakeAlma, make_client: ClientFactory, sleeps: SleepRecorder
 ) -> None:
-    """A connection closed without an answer surfaces as AlmaNetworkError, requests chained."""
+    """A connection closed without an answer surfaces as AlmaNetworkError, urllib3's chained."""
     fake_alma.script("GET", "/users/u1", Canned(drop=True))
     client = make_client(retry=RetryPolicy(max_attempts=1, sleep=sleeps))
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("u1")
-    assert isinstance(caught.value.__cause__, requests.ConnectionError)
+    assert isinstance(caught.value.__cause__, urllib3.exceptions.ProtocolError)
     assert caught.value.status is None
     assert "GET /users/{user_id}" in str(caught.value)
 
@@ -67,23 +67,21 @@ def test_truncated_body_is_an_alma_network_error(
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("u1")
     # the body is read in one piece from urllib3 (transport._read_body), whose error it is
-    assert isinstance(
-        caught.value.__cause__, requests.RequestException | urllib3.exceptions.ProtocolError
-    )
+    assert isinstance(caught.value.__cause__, urllib3.exceptions.ProtocolError)
     assert "dropped" in str(caught.value)
 
 
 def test_timeout_is_an_alma_network_error(
     fake_alma: FakeAlma, make_client: ClientFactory, sleeps: SleepRecorder
 ) -> None:
-    """A read timeout surfaces as AlmaNetworkError chained from requests' Timeout."""
+    """A read timeout surfaces as AlmaNetworkError chained from urllib3's timeout."""
     fake_alma.script("GET", "/users/slow", Canned(body={"primary_id": "slow"}, delay=0.6))
     client = make_client(
         retry=RetryPolicy(max_attempts=1, sleep=sleeps), timeouts=Timeouts(connect=1, read=0.2)
     )
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("slow")
-    assert isinstance(caught.value.__cause__, requests.Timeout)
+    assert isinstance(caught.value.__cause__, urllib3.exceptions.ReadTimeoutError)
     assert "timed out" in str(caught.value)
 
 
@@ -188,3 +186,19 @@ def test_empty_or_dot_ids_never_reach_the_wire(
     with pytest.raises(ValueError, match="user_id"):
         make_client().delete_user(user_id)
     assert fake_alma.requests == []
+
+
+def test_https_is_verified_against_certifi() -> None:
+    """An https Alma is reached with certificate checks on, against certifi's CA bundle."""
+    import certifi  # noqa: PLC0415 - only this test needs it
+
+    from reconciler.alma.transport import Urllib3Transport  # noqa: PLC0415
+
+    transport = Urllib3Transport(
+        "https://api-na.hosted.exlibrisgroup.com/almaws/v1", ApiKey(CANARY_KEY)
+    )
+    pool = transport._pool  # the TLS settings are the point of this test
+    assert isinstance(pool, urllib3.HTTPSConnectionPool)
+    assert pool.ca_certs == certifi.where()
+    assert pool.cert_reqs in (None, "CERT_REQUIRED")  # None: urllib3's default, which verifies
+    transport.close()

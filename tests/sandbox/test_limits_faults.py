@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ import pytest
 import requests
 
 from reconciler.sandbox import FaultConfig, InProcessSandbox, SandboxServer
+from reconciler.sandbox import app as sandbox_app
 
 from .conftest import Client, HttpClient, xml_root
 
@@ -113,26 +115,47 @@ def test_429_bursts(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     assert [client.get("/conf/jobs").status_code for _ in range(2)] == [429, 429]
 
 
+class RecordedSleeps:
+    """Stands in for the sandbox's `time` module: records each sleep instead of waiting.
+
+    With `meet` set, every sleep also waits at a barrier of that many threads, so a sandbox
+    that served requests one at a time would break the barrier instead of passing it.
+    """
+
+    def __init__(self, meet: int = 0) -> None:
+        self.slept: list[float] = []
+        self._barrier = threading.Barrier(meet) if meet else None
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if self._barrier is not None:
+            self._barrier.wait(timeout=30)  # a liveness limit, not a timing assertion
+
+
 def test_latency_does_not_serialise_requests(
-    make_http_sandbox: Callable[..., SandboxServer],
+    make_http_sandbox: Callable[..., SandboxServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Latency sleeps in each handler thread: 8 parallel 300 ms calls finish in about 300 ms."""
+    """Latency sleeps in each handler thread: 8 parallel calls are all asleep at once."""
+    sleeps = RecordedSleeps(meet=8)
+    monkeypatch.setattr(sandbox_app, "time", sleeps)
     server = make_http_sandbox(latency_ms=300)
-    started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         statuses = list(
             pool.map(lambda _: HttpClient(server).get("/conf/jobs").status_code, range(8))
         )
     assert statuses == [200] * 8
-    assert time.monotonic() - started < 1.5
+    assert sleeps.slept == [0.3] * 8
 
 
-def test_slow_responses(make_sandbox: Callable[..., InProcessSandbox]) -> None:
+def test_slow_responses(
+    make_sandbox: Callable[..., InProcessSandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """slow_rate=1.0 delays every answer by slow_ms."""
+    sleeps = RecordedSleeps()
+    monkeypatch.setattr(sandbox_app, "time", sleeps)
     client = Client(make_sandbox(faults=FaultConfig(slow_rate=1.0, slow_ms=250)))
-    started = time.monotonic()
     assert client.get("/conf/jobs").status_code == 200
-    assert time.monotonic() - started >= 0.25
+    assert sleeps.slept == [0.25]
 
 
 def test_request_log_keeps_templates_not_ids(sandbox: InProcessSandbox) -> None:
