@@ -236,7 +236,8 @@ class AlmaLock:
                 raise LockHeldError(
                     f"{self.client.name}: another apply holds the lock ({info.owner}, run "
                     f"{info.run_id}, until {info.expires:%Y-%m-%d %H:%M} UTC); wait for it, or "
-                    "use --break-lock if that run is dead"
+                    "use --break-lock if that run is dead",
+                    holder_run=info.run_id,
                 )
             self.client.delete_set(str(held["id"]))
             for renewal in renewals:  # the cleared lock's renewals go with it

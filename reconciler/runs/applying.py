@@ -42,7 +42,13 @@ from reconciler.apply.journal import (
 from reconciler.apply.lock import AlmaLock
 from reconciler.apply.report import ApplyReport
 from reconciler.apply.rollback import RollbackReport, rollback
-from reconciler.errors import ApplyRefusedError, JournalError, PlanFileError, StalePlanError
+from reconciler.errors import (
+    ApplyRefusedError,
+    JournalError,
+    LockHeldError,
+    PlanFileError,
+    StalePlanError,
+)
 from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import plan_file
@@ -186,7 +192,7 @@ def _apply_one(
         try:
             lock.acquire()
         except ApplyRefusedError as error:
-            return _refused(plan, journal, entries, error)
+            return _refused(plan, journal, entries, error, run.journal_dir)
         journal.guard_writes(lock.keep)  # renews the lock; stops the run if it was lost
         try:
             # only now, holding the lock, is an unfinished journal surely a dead run's
@@ -198,7 +204,7 @@ def _apply_one(
             )
             report = apply_institution(client, state, plan, journal, settings)
         except ApplyRefusedError as error:
-            report = _refused(plan, journal, entries, error)
+            report = _refused(plan, journal, entries, error, run.journal_dir)
         finally:
             lock.release()
     if report.refused or report.stopped:
@@ -210,13 +216,30 @@ def _apply_one(
 
 
 def _refused(
-    plan: InstitutionPlan, journal: Journal, entries: Sequence[Entry], error: ApplyRefusedError
+    plan: InstitutionPlan,
+    journal: Journal,
+    entries: Sequence[Entry],
+    error: ApplyRefusedError,
+    journal_dir: Path,
 ) -> ApplyReport:
     """A run refused before it changed anything; a journal of its own is ended (not one being
-    resumed: that run is still to be finished)."""
+    resumed: that run is still to be finished). A lock held by a run whose unfinished journal
+    is here (a run killed on this machine) says how to finish that run."""
     if not entries:
         journal.note("end", refused=True)
-    return ApplyReport(plan.slug, journal.header.run_id, str(journal.path), refused=str(error))
+    why = str(error)
+    if isinstance(error, LockHeldError) and error.holder_run:
+        held = [
+            path
+            for path in unfinished_journals(journal_dir, plan.slug)
+            if read_header(path).run_id == error.holder_run
+        ]
+        if held:
+            why += (
+                f"; that run's journal {held[-1]} is unfinished: if the run is dead, "
+                f"`alma-groups apply --resume {held[-1]}` finishes it under its own lock"
+            )
+    return ApplyReport(plan.slug, journal.header.run_id, str(journal.path), refused=why)
 
 
 def rollback_journal(journal_path: Path, run: ApplyRun) -> tuple[RollbackReport, Path]:

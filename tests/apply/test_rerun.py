@@ -17,9 +17,11 @@ import pytest
 from reconciler.alma import AlmaClient
 from reconciler.alma.normalise import code_of
 from reconciler.apply.journal import SimulatedCrash, operations, read_journal, unfinished_journals
+from reconciler.apply.lock import AlmaLock
 from reconciler.model import DesiredState
 from reconciler.model.plan import Plan
-from reconciler.runs.applying import ApplyRun, apply_plan, rollback_journal
+from reconciler.runs.applying import ApplyRun, apply_plan, outcome_of_apply, rollback_journal
+from reconciler.runs.outcomes import InstitutionOutcome
 from reconciler.runs.reads import plan_institutions
 from reconciler.sandbox import SandboxServer
 
@@ -136,3 +138,34 @@ def test_the_same_saved_plan_again_resumes_its_own_journal(
     _, entries = read_journal(journal)
     assert all(op.outcome is not None for op in operations(entries))
     assert max(done_moves(journal).values()) == 1
+
+
+def test_a_lock_left_by_a_killed_run_names_its_journal_and_break_lock_finishes_it(
+    make_sandbox: SandboxFactory,
+    make_client: ClientFactory,
+    seeded_desired: DesiredState,
+    tmp_path: Path,
+) -> None:
+    """After a real kill -9 the dead run's lock is still in Alma: `apply -i` is refused (exit 3)
+    and told which journal to resume; with --break-lock it settles and closes the dead run."""
+    server = make_sandbox()
+    client = make_client(server)
+    desired = DesiredState((retiring(client, seeded_desired, retire("STAFF", "01")),))
+    dying = run_of(server, desired, tmp_path, crash_after=8)
+    with pytest.raises(SimulatedCrash):
+        apply_plan(fresh_plan(dying), dying)
+    (old,) = unfinished_journals(dying.journal_dir, SLUG)
+    old_run = read_journal(old)[0].run_id
+    AlmaLock(client, old_run, owner="dead-host:1").acquire()  # what kill -9 leaves behind
+
+    refused = run_of(server, desired, tmp_path)
+    (report,) = apply_plan(fresh_plan(refused), refused)
+    assert outcome_of_apply(report) is InstitutionOutcome.REFUSED
+    assert f"apply --resume {old}" in report.refused
+    assert unfinished_journals(refused.journal_dir, SLUG) == [old]
+
+    breaking = run_of(server, desired, tmp_path, break_lock=True)
+    (report,) = apply_plan(fresh_plan(breaking), breaking)
+    assert report.complete, report
+    assert report.superseded == (old_run,)
+    assert unfinished_journals(breaking.journal_dir, SLUG) == []
