@@ -28,7 +28,9 @@ lock is stale after `DEFAULT_TTL` (6 h) without a renewal, after which the next 
 it; `--break-lock` replaces it at once. A run whose lock was taken over finds out at its next
 renewal, and always before its first write after its lock could have expired; it then stops
 cleanly (journaled, resumable) and leaves the new holder's lock alone. A crashed run leaves its
-lock until it expires: resume with the same journal re-takes it (same run id).
+lock until it expires: resume with the same journal re-takes it (same run id) when the process
+that held it is gone from this machine; held from another machine, or by a process still
+running here, it needs --break-lock (so two processes never resume one journal at once).
 Assumption about real Alma: `GET /conf/sets?q=name~alma-groups-apply-lock` also lists the
 renewal sets, whose names start with that word (the sandbox lists every set; the names are
 checked here either way).
@@ -131,7 +133,8 @@ class AlmaLock:
                 created = self.client.create_set(LOCK_NAME, description=info.describe())
             except AlmaApiError as error:
                 if error.retryable:  # no answer: the set may exist all the same
-                    mine = [s for s in self._held() if self.run_id in str(s.get("description"))]
+                    sent = info.describe()
+                    mine = [s for s in self._held() if str(s.get("description")) == sent]
                     if mine:
                         self._taken(str(mine[0]["id"]), now)
                         return
@@ -230,7 +233,7 @@ class AlmaLock:
         renewals = [s for s in family if s.get("name") != LOCK_NAME]
         for held in [s for s in family if s.get("name") == LOCK_NAME]:
             info = _renewed(LockInfo.parse(str(held.get("description") or "")), renewals)
-            mine = info is not None and info.run_id == self.run_id
+            mine = info is not None and info.run_id == self.run_id and self._dead_or_me(info)
             stale = info is None or info.expires <= now
             if info is not None and not (mine or stale or self.break_lock):
                 raise LockHeldError(
@@ -243,6 +246,25 @@ class AlmaLock:
             for renewal in renewals:  # the cleared lock's renewals go with it
                 if info is None or info.run_id in str(renewal.get("name")):
                     self.client.delete_set(str(renewal["id"]))
+
+    def _dead_or_me(self, info: LockInfo) -> bool:
+        """Whether this run's lock (same run id) was left by this process or by a dead one.
+
+        Only a process of this machine can be seen to be gone; a lock of this run held from
+        another machine (a CI runner, say) may still be in use there: --break-lock takes it.
+        """
+        if info.owner == self.owner:
+            return True
+        host, _, pid = info.owner.rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit():
+            return False
+        try:
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # it exists, under another user
+            return False
+        return False
 
     def _confirm(self) -> None:
         """Read the lock back: exactly one set of that name, and it is ours."""

@@ -228,7 +228,7 @@ def _refused(
     if not entries:
         journal.note("end", refused=True)
     why = str(error)
-    if isinstance(error, LockHeldError) and error.holder_run:
+    if isinstance(error, LockHeldError) and error.holder_run not in ("", journal.header.run_id):
         held = [
             path
             for path in unfinished_journals(journal_dir, plan.slug)
@@ -236,8 +236,9 @@ def _refused(
         ]
         if held:
             why += (
-                f"; that run's journal {held[-1]} is unfinished: if the run is dead, "
-                f"`alma-groups apply --resume {held[-1]}` finishes it under its own lock"
+                f"; that run's journal {held[-1]} is here, unfinished: if the run is dead, "
+                f"finish it with `alma-groups apply --resume {held[-1]}` (add --break-lock if "
+                "it ran on another machine)"
             )
     return ApplyReport(plan.slug, journal.header.run_id, str(journal.path), refused=why)
 

@@ -3,6 +3,8 @@ write (journaled, resumable). Time is a fake clock the tests move: nothing sleep
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from reconciler.model import DesiredState
 from reconciler.sandbox import SandboxServer
 
 from .conftest import ClientFactory, retire, retiring
-from .helpers import TODAY, everyone, new_journal, plan_of
+from .helpers import TODAY, dead_pid, everyone, new_journal, plan_of
 from .test_resume import check_converged, resume
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -155,3 +157,32 @@ def test_a_run_whose_lock_was_broken_stops_before_its_next_write_and_resumes(
     breaker.release()
     resume(client, state, plan, journal.path)
     check_converged(client, before, journal.path, "STAFF")
+
+
+@pytest.mark.parametrize(
+    ("holder", "taken"),
+    [
+        ("gone from this machine", True),
+        ("running here", False),
+        ("on another machine", False),  # cannot be seen to be gone
+    ],
+)
+def test_a_run_retakes_its_own_lock_only_from_a_dead_process_of_this_machine(
+    holder: str, taken: bool, sandbox: SandboxServer, make_client: ClientFactory
+) -> None:
+    """Resuming a journal re-takes the lock of its run id only when the process that held it is
+    gone; otherwise it is refused (two processes never run one journal), unless --break-lock."""
+    here = socket.gethostname()
+    owner = {
+        "gone from this machine": f"{here}:{dead_pid()}",
+        "running here": f"{here}:{os.getppid()}",
+        "on another machine": f"runner-elsewhere-{here}:4242",
+    }[holder]
+    AlmaLock(make_client(sandbox), "run-1", owner=owner).acquire()
+    resumer = AlmaLock(make_client(sandbox), "run-1")
+    if taken:
+        resumer.acquire()
+    else:
+        with pytest.raises(LockHeldError, match="run run-1"):
+            resumer.acquire()
+        AlmaLock(make_client(sandbox), "run-1", break_lock=True).acquire()

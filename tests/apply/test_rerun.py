@@ -163,6 +163,7 @@ def test_a_lock_left_by_a_killed_run_names_its_journal_and_break_lock_finishes_i
     assert outcome_of_apply(report) is InstitutionOutcome.REFUSED
     assert f"apply --resume {old}" in report.refused
     assert unfinished_journals(refused.journal_dir, SLUG) == [old]
+    assert not [line for line in report.refused.splitlines() if line.strip()][1:]  # one line
 
     breaking = run_of(server, desired, tmp_path, break_lock=True)
     (report,) = apply_plan(fresh_plan(breaking), breaking)
