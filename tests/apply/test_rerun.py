@@ -7,6 +7,7 @@ Crashes use the journal's crash hook (the run stops dead before its Nth durable 
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from reconciler.runs.reads import plan_institutions
 from reconciler.sandbox import SandboxServer
 
 from .conftest import SLUG, ClientFactory, SandboxFactory, retire, retiring
-from .helpers import TODAY, everyone, groups_by_code, without_group
+from .helpers import TODAY, dead_pid, everyone, groups_by_code, without_group
 
 
 def run_of(server: SandboxServer, desired: DesiredState, folder: Path, **options: Any) -> ApplyRun:
@@ -156,12 +157,14 @@ def test_a_lock_left_by_a_killed_run_names_its_journal_and_break_lock_finishes_i
         apply_plan(fresh_plan(dying), dying)
     (old,) = unfinished_journals(dying.journal_dir, SLUG)
     old_run = read_journal(old)[0].run_id
-    AlmaLock(client, old_run, owner="dead-host:1").acquire()  # what kill -9 leaves behind
+    # what kill -9 of a run on this machine leaves behind: its lock, owned by a process gone
+    AlmaLock(client, old_run, owner=f"{socket.gethostname()}:{dead_pid()}").acquire()
 
     refused = run_of(server, desired, tmp_path)
     (report,) = apply_plan(fresh_plan(refused), refused)
     assert outcome_of_apply(report) is InstitutionOutcome.REFUSED
     assert f"apply --resume {old}" in report.refused
+    assert "\n" not in report.refused
     assert unfinished_journals(refused.journal_dir, SLUG) == [old]
     assert not [line for line in report.refused.splitlines() if line.strip()][1:]  # one line
 
