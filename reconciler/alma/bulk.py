@@ -21,6 +21,7 @@ from reconciler.errors import AlmaApiError, AlmaUnexpectedBodyError
 
 SETS = "/conf/sets"
 SET = "/conf/sets/{set_id}"
+SET_MEMBERS = "/conf/sets/{set_id}/members"
 JOBS = "/conf/jobs"
 JOB = "/conf/jobs/{job_id}"
 JOB_INSTANCES = "/conf/jobs/{job_id}/instances"
@@ -102,6 +103,20 @@ class SetAndJobEndpoints:
                 raise
             calls += 1
         return calls
+
+    def iter_set_members(self, set_id: str) -> Iterator[str]:
+        """GET /conf/sets/{set_id}/members: the members' ids, 100 per call."""
+
+        def fetch(limit: int, offset: int) -> Mapping[str, Any]:
+            return self._requester.call(
+                "GET",
+                SET_MEMBERS,
+                path_values={"set_id": set_id},
+                params={"limit": limit, "offset": offset},
+            ).json_object()
+
+        for record in iter_records(fetch, "member"):
+            yield str(record.get("id", ""))
 
     def iter_sets(self, *, content_type: str = "USER", q: str | None = None) -> Iterator[AlmaSet]:
         """GET /conf/sets of one content type (itemized and logical), 100 per call."""

@@ -3,7 +3,9 @@
 Design decision: a retry is allowed only when repeating the call cannot do something twice:
 GET, and PUT of a full record (swap-all, so idempotent), or a call the caller marks idempotent.
 POST and DELETE are not retried by default even after a timeout, because Alma may have done the
-work before the connection dropped. DAILY_THRESHOLD is never retried: the day's budget is gone.
+work before the connection dropped. The exception is PER_SECOND_THRESHOLD: Alma's gateway
+refuses the call before anything runs (reference/alma-api.md), so any method is tried again
+after it. DAILY_THRESHOLD is never retried: the day's budget is gone.
 Delays use "full jitter" (a random share of a capped exponential) so threads do not retry in step.
 """
 
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reconciler.errors import AlmaApiError, AlmaDailyLimitError
+from reconciler.errors import AlmaApiError, AlmaDailyLimitError, AlmaPerSecondLimitError
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT"})
 
@@ -43,6 +45,8 @@ class RetryPolicy:
         """Whether to try again after `error` ended try number `attempt` (1-based)."""
         if attempt >= self.max_attempts or isinstance(error, AlmaDailyLimitError):
             return False
+        if isinstance(error, AlmaPerSecondLimitError):
+            return True  # refused at the gate, so nothing was done: safe for any method
         return error.retryable and idempotent
 
     def delay(self, attempt: int) -> float:

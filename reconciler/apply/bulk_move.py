@@ -13,12 +13,17 @@ this and then counts the group again.
 
 Design decisions:
 - The job is looked up before the set is created, so a missing job leaves nothing behind.
+- Every step is announced as an event before the call that makes something in Alma (the set's
+  name, the run's name) and after it (the set's id, each chunk, the instance's id, how the run
+  ended, the set deleted): the engine journals them, so a resumed run knows which set and which
+  run a killed one left behind (`reconciler.apply.bulk_resume`). The calls themselves survive
+  faults by looking for what a lost try made (`reconciler.apply.bulk_steps`).
 - The set is deleted in a `finally`, also when adding members or starting the job failed; a
   failed delete is reported (an event, `set_deleted=False`) and never raised over the original
   error. One exception: when the job was (or may have been) started but was not seen to finish
   (poll timeout, no answer to the run, a lost instance link, an error while polling), the set
   is kept, because deleting the set a running job works on could stop it halfway; the event
-  says so and names the set.
+  says so and names the set, and the next apply waits for the run and then deletes it.
 - Unknown member ids are skipped (`fail_on_invalid_id=false`): a user deleted since the census
   must not stop the move of thousands; the engine's census accounts for everyone.
 - Events carry ids of sets, jobs and instances, counts and statuses, never a patron's id, and
@@ -33,7 +38,7 @@ Assumptions about real Alma (unverified; the sandbox is at least as strict):
 - A run's answer links to its instance (`additional_info.link`). Statuses come from the
   `systemJobStatus` table and only COMPLETED_SUCCESS is documented; a run counts as ended when
   its status starts with COMPLETED, is one of FAILED/ABORTED/CANCELLED/SKIPPED, or it has an
-  `end_time`; anything else is polled until the timeout.
+  `end_time`; anything else is polled until the timeout (`bulk_steps` has the rest).
 - Counter codes differ by job; they are passed on as Alma names them (name → int).
 - The run's events are not read: Alma serves them only for jobs of category USERS/SIS (60332
   otherwise), they list rejected users by id, and the engine's census finds the residue anyway.
@@ -42,9 +47,8 @@ Assumptions about real Alma (unverified; the sandbox is at least as strict):
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -52,7 +56,8 @@ from typing import Any, Literal
 from reconciler.alma import AlmaClient
 from reconciler.alma.bulk import JOB, MAX_SET_MEMBERS_PER_CALL
 from reconciler.alma.normalise import code_of
-from reconciler.alma.payloads import JobInstance
+from reconciler.apply import bulk_steps
+from reconciler.apply.bulk_steps import PollPolicy
 from reconciler.errors import (
     AlmaApiError,
     AlmaCall,
@@ -67,12 +72,16 @@ from reconciler.model import FILLED_BY_TOOL, UpdateUsersJobTemplate
 
 # create set + look up job (one page) + run job + final read of the instance + delete set
 _FIXED_CALLS = 5
-_ENDED = frozenset({"FAILED", "ABORTED", "CANCELLED", "SKIPPED"})
+DEFAULT_POLL = PollPolicy()  # frozen, so one shared default is safe
 _MANDATORY_MESSAGE = re.compile(r":\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s*\.?\s*$")
 
+__all__ = ["BulkEvent", "BulkMoveOutcome", "PollPolicy", "bulk_move_cost", "run_bulk_move"]
+
 BulkEventKind = Literal[
+    "set_creating",
     "set_created",
     "members_added",
+    "job_starting",
     "job_submitted",
     "job_finished",
     "set_deleted",
@@ -89,35 +98,13 @@ def bulk_move_cost(users: int) -> int:
 
 
 @dataclass(frozen=True)
-class PollPolicy:
-    """How to wait for the job: delays grow by `factor` from `first_delay_s` to `max_delay_s`,
-    and the wait gives up after `timeout_s`. `sleep` and `clock` are injectable for tests."""
-
-    first_delay_s: float = 2.0
-    factor: float = 1.5
-    max_delay_s: float = 60.0
-    timeout_s: float = 3 * 3600.0  # 50,000 users take Alma tens of minutes, not hours
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
-    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.first_delay_s <= 0 or self.factor < 1 or self.max_delay_s < self.first_delay_s:
-            raise ValueError("poll delays must be positive, growing, and capped above the first")
-
-    def delays(self) -> Iterator[float]:
-        """first, first·factor, ... capped at max_delay_s, forever."""
-        delay = self.first_delay_s
-        while True:
-            yield delay
-            delay = min(delay * self.factor, self.max_delay_s)
-
-
-@dataclass(frozen=True)
 class BulkEvent:
-    """One step of a bulk move, for the journal: ids of Alma objects and counts, no patron data."""
+    """One step of a bulk move, for the journal: ids and names of Alma objects (the set's before
+    it has an id, the run's before it has one), counts; no patron data."""
 
     kind: BulkEventKind
     set_id: str
+    name: str = ""
     job_id: str = ""
     instance_id: str = ""
     added: int = 0
@@ -129,7 +116,7 @@ class BulkEvent:
     def as_dict(self) -> dict[str, Any]:
         """The event as a JSON-ready mapping (only the fields that say something)."""
         values: dict[str, Any] = {"kind": self.kind, "set_id": self.set_id}
-        for name in ("job_id", "instance_id", "added", "total", "status", "detail"):
+        for name in ("name", "job_id", "instance_id", "added", "total", "status", "detail"):
             if value := getattr(self, name):
                 values[name] = value
         if self.counters:
@@ -146,7 +133,7 @@ class BulkMoveOutcome:
     instance_id: str
     status: str
     counters: Mapping[str, int]
-    polls: int  # reads of the instance that found it still running
+    polls: int  # reads of the instance that found it still running (or failed)
     set_deleted: bool
 
     @property
@@ -167,7 +154,7 @@ def run_bulk_move(
     member_ids: Sequence[str],
     template: UpdateUsersJobTemplate,
     on_event: Callable[[BulkEvent], None] = _ignore,
-    poll: PollPolicy = PollPolicy(),  # frozen, so one shared default is safe
+    poll: PollPolicy = DEFAULT_POLL,
 ) -> BulkMoveOutcome:
     """Move `member_ids` from group `source` to `target` with one set and one job run."""
     members = list(dict.fromkeys(member_ids))  # a repeated id would be Alma's 60115
@@ -177,29 +164,33 @@ def run_bulk_move(
         raise ValueError("a bulk move needs a target group")
     job_id = template.job_id or find_job_id(client, template, slug=slug)
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    created = client.create_set(
-        f"alma-groups {slug} move {source} to {target} {stamp}",
-        description="Created by alma-groups apply for one bulk move; deleted when the job ends.",
+    set_name = f"alma-groups {slug} move {source} to {target} {stamp}"
+    on_event(BulkEvent("set_creating", "", name=set_name, total=len(members)))
+    set_id = bulk_steps.create_set(
+        client,
+        set_name,
+        "Created by alma-groups apply for one bulk move; deleted when the job ends.",
+        poll,
     )
-    set_id = str(created["id"])
     on_event(BulkEvent("set_created", set_id, total=len(members)))
     started = False  # a job that was started and not seen to end keeps its set
     instance_id, status, counters, polls, deleted = "", "", {}, 0, False
     try:
-        _add_members(client, set_id, members, on_event)
-        parameters = template.parameters_for(
-            set_id=set_id,
-            target_group=target,
-            run_name=f"Update/Notify Users - via API - alma-groups {slug}: {source} to {target}",
+        _add_members(client, set_id, members, on_event, poll)
+        # named after its set, so a lost answer or a crash can find the run again
+        run_name = (
+            f"Update/Notify Users - via API - alma-groups {slug}: {source} to {target} "
+            f"(set {set_id})"
         )
+        parameters = template.parameters_for(set_id=set_id, target_group=target, run_name=run_name)
+        on_event(BulkEvent("job_starting", set_id, name=run_name, job_id=job_id))
         try:
-            run = client.run_job(job_id, parameters)
+            instance_id = bulk_steps.start_run(client, job_id, parameters, run_name, poll)
         except AlmaApiError as error:
             # no answer, or a 5xx: the job may have started all the same, so its set stays
             started = isinstance(error, AlmaNetworkError | AlmaServerError)
             raise _explained(error, template) from error
         started = True
-        instance_id = run.instance_id
         if not instance_id:
             raise AlmaUnexpectedBodyError(
                 AlmaCall("POST", JOB.format(job_id=job_id)),
@@ -207,9 +198,11 @@ def run_bulk_move(
                 alma_message=f"the run of job {job_id} did not link to its instance",
             )
         on_event(BulkEvent("job_submitted", set_id, job_id=job_id, instance_id=instance_id))
-        instance, polls = _wait(client, job_id, instance_id, poll, slug=slug, set_id=set_id)
+        instance, polls = bulk_steps.wait_for_run(
+            client, job_id, instance_id, poll, slug=slug, set_id=set_id
+        )
         started = False
-        status, counters = code_of(instance.get("status")), _counters(instance)
+        status, counters = code_of(instance.get("status")), bulk_steps.counters(instance)
         on_event(
             BulkEvent(
                 "job_finished",
@@ -228,11 +221,12 @@ def run_bulk_move(
                     set_id,
                     job_id=job_id,
                     instance_id=instance_id,
-                    detail="the job was started and not seen to end; delete the set after it",
+                    detail="the job was started and not seen to end; the next apply waits for "
+                    "it, then deletes the set",
                 )
             )
         else:
-            deleted = _delete_set(client, set_id, on_event)
+            deleted = delete_set(client, set_id, on_event)
     return BulkMoveOutcome(set_id, job_id, instance_id, status, counters, polls, deleted)
 
 
@@ -259,14 +253,18 @@ def find_job_id(client: AlmaClient, template: UpdateUsersJobTemplate, *, slug: s
 
 
 def _add_members(
-    client: AlmaClient, set_id: str, members: list[str], on_event: Callable[[BulkEvent], None]
+    client: AlmaClient,
+    set_id: str,
+    members: list[str],
+    on_event: Callable[[BulkEvent], None],
+    poll: PollPolicy,
 ) -> None:
     """Chunks of at most 1000, one event per chunk; errors come back with member ids masked."""
     added = 0
     for start in range(0, len(members), MAX_SET_MEMBERS_PER_CALL):
         chunk = members[start : start + MAX_SET_MEMBERS_PER_CALL]
         try:
-            client.add_set_members(set_id, chunk, fail_on_invalid_id=False)
+            bulk_steps.add_members(client, set_id, chunk, poll)
         except AlmaApiError as error:
             raise _masked(error, chunk) from None  # the cause's message names a member
         added += len(chunk)
@@ -313,59 +311,11 @@ def _explained(error: AlmaApiError, template: UpdateUsersJobTemplate) -> AlmaApi
     return error
 
 
-def _wait(
-    client: AlmaClient,
-    job_id: str,
-    instance_id: str,
-    poll: PollPolicy,
-    *,
-    slug: str,
-    set_id: str,
-) -> tuple[JobInstance, int]:
-    """Read the instance with growing pauses until it ends; (last read, reads that found it
-    still running)."""
-    deadline = poll.clock() + poll.timeout_s
-    for polls, delay in enumerate(poll.delays()):
-        instance = client.get_job_instance(job_id, instance_id)
-        if _ended(instance):
-            return instance, polls
-        remaining = deadline - poll.clock()
-        if remaining <= 0:
-            raise BulkMoveError(
-                f"{slug}: job {job_id} run {instance_id} has not ended after "
-                f"{_duration(poll.timeout_s)} (status {code_of(instance.get('status')) or '?'}, "
-                f"progress {instance.get('progress', '?')}%); it may still be running: check "
-                f"Monitor Jobs in Alma, then run apply again, which counts the group afresh and "
-                f"moves who is left; set {set_id} was kept for the job, delete it afterwards"
-            )
-        poll.sleep(min(delay, remaining))
-    raise AssertionError("unreachable: delays() never ends")  # pragma: no cover
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
-
-
-def _ended(instance: JobInstance) -> bool:
-    status = code_of(instance.get("status")).upper()
-    return status.startswith("COMPLETED") or status in _ENDED or bool(instance.get("end_time"))
-
-
-def _counters(instance: JobInstance) -> dict[str, int]:
-    """Counter code → value; values that are not whole numbers are left out."""
-    counters: dict[str, int] = {}
-    for counter in instance.get("counter") or ():
-        name = code_of(counter.get("type"))
-        value = str(counter.get("value", "")).strip()
-        if name and value.lstrip("-").isdigit():
-            counters[name] = int(value)
-    return counters
-
-
-def _delete_set(client: AlmaClient, set_id: str, on_event: Callable[[BulkEvent], None]) -> bool:
-    """Delete the set; a failure becomes an event (never raised over the error that led here)."""
+def delete_set(client: AlmaClient, set_id: str, on_event: Callable[[BulkEvent], None]) -> bool:
+    """Delete the set (one already gone counts); a failure becomes an event, never raised over
+    the error that led here."""
     try:
-        client.delete_set(set_id)
+        bulk_steps.delete_set(client, set_id)
     except AlmaApiError as error:
         on_event(BulkEvent("set_delete_failed", set_id, detail=str(error)))
         return False

@@ -17,7 +17,9 @@ Design decisions:
   (reconciler.apply.lock: the journal's write guard raises before the next write). A table
   Alma refuses stops the institution too (later steps depend on the rows).
 - Resuming first settles the operations the last run started but never recorded, against Alma;
-  every other step is idempotent (re-read, then change only what is not yet as planned).
+  every other step is idempotent (re-read, then change only what is not yet as planned). A bulk
+  move is settled by waiting for the job run the killed apply started (it keeps running in
+  Alma) and deleting its set (`reconciler.apply.bulk_resume`) before anything else is read.
 - A new run first finishes the institution's interrupted runs it is handed (`superseded`):
   their in-flight operations are settled exactly as a resume settles them, and each old journal
   ends with a note naming the run that superseded it, so a rollback of the old journal misses
@@ -35,6 +37,7 @@ from datetime import date
 
 from reconciler.alma import AlmaClient
 from reconciler.apply.bulk_move import PollPolicy
+from reconciler.apply.bulk_resume import settle_bulk_move
 from reconciler.apply.journal import Entry, Journal, operations
 from reconciler.apply.members import read_members
 from reconciler.apply.moves import DONE, recheck_move
@@ -96,7 +99,7 @@ def apply_institution(
     calls_before = client.ledger.total_calls
     try:
         _check_budget(client, plan)
-        finished = _finish_superseded(client, journal, settings.superseded)
+        finished = _finish_superseded(client, journal, settings)
         report = replace(report, superseded=finished)
         report = _run(client, state, plan=plan, journal=journal, settings=settings, report=report)
     except AlmaDailyLimitError as error:
@@ -130,7 +133,7 @@ def _run(
     report: ApplyReport,
 ) -> ApplyReport:
     if settings.resume_from:
-        _settle_in_flight(client, journal, settings.resume_from)
+        _settle_in_flight(client, journal, settings.resume_from, settings.poll)
     changes = plan.changes
     first = [c for c in changes if isinstance(c, CreateGroup | EnableGroup | UpdateGroup)]
     rows = dict(apply_group_changes(client, journal, first).codes)
@@ -177,17 +180,19 @@ def _check_budget(client: AlmaClient, plan: InstitutionPlan) -> None:
 
 
 def _finish_superseded(
-    client: AlmaClient, journal: Journal, superseded: Sequence[tuple[Journal, Sequence[Entry]]]
+    client: AlmaClient, journal: Journal, settings: ApplySettings
 ) -> tuple[str, ...]:
     """Settle each interrupted run's in-flight operations and end its journal; their run ids."""
-    for old, entries in superseded:
-        _settle_in_flight(client, old, entries)
+    for old, entries in settings.superseded:
+        _settle_in_flight(client, old, entries, settings.poll)
         old.note("end", stopped=True, superseded_by=journal.header.run_id)
         journal.note("superseded", run_id=old.header.run_id, journal=str(old.path))
-    return tuple(old.header.run_id for old, _ in superseded)
+    return tuple(old.header.run_id for old, _ in settings.superseded)
 
 
-def _settle_in_flight(client: AlmaClient, journal: Journal, entries: Sequence[Entry]) -> None:
+def _settle_in_flight(
+    client: AlmaClient, journal: Journal, entries: Sequence[Entry], poll: PollPolicy
+) -> None:
     """Record what became of every operation the last run started but did not record."""
     for operation in operations(list(entries)):
         if operation.outcome is not None:
@@ -203,7 +208,9 @@ def _settle_in_flight(client: AlmaClient, journal: Journal, entries: Sequence[En
                 journal.outcome(
                     operation.op_id, "purge", "skipped", why="not deleted; re-checked", resumed=True
                 )
-        else:  # table writes and bulk jobs: the steps that follow re-read Alma and carry on
+        elif operation.op == "bulk_move":  # its job may still run: wait, then delete its set
+            settle_bulk_move(client, journal, operation.op_id, entries, poll)
+        else:  # table writes: the steps that follow re-read Alma and carry on
             journal.outcome(operation.op_id, operation.op, "unknown", resumed=True)
 
 

@@ -14,12 +14,14 @@ imports them), so the number a reviewer sees and the calls apply makes cannot dr
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.alma import AlmaClient
 from reconciler.apply.bulk_move import BulkEvent, PollPolicy, bulk_move_cost, run_bulk_move
+from reconciler.apply.bulk_resume import BULK_EVENT
 from reconciler.apply.journal import Journal
 from reconciler.apply.members import census_calls, read_members
 from reconciler.apply.moves import DONE, FAILED, UserOutcome, move_user
@@ -138,9 +140,12 @@ class BulkMove:
     """An itemized set and the Update/Notify Users job, then a per-user mop-up of the residue.
 
     The member ids are journaled (one intent) before the job starts, so a rollback or a resume
-    knows whom the job may have moved; the job's events go to the journal as notes (no patron
-    data). Its counters are not trusted: the engine's fresh census finds whoever is still in
-    the group, and those are moved one by one.
+    knows whom the job may have moved; each step of the job goes to the journal as a note
+    tagged with the move's op id (Alma ids and names, no patron data), so a resume can find
+    the set and the run a killed apply left (`reconciler.apply.bulk_resume`). The op id is
+    unique per attempt: a resumed run that starts a second job journals it apart. The job's
+    counters are not trusted: a fresh census finds whoever is still in the group, and those
+    are moved one by one.
     """
 
     name = "bulk"
@@ -168,13 +173,13 @@ class BulkMove:
         progress: Progress | None = None,
     ) -> MoveTally:
         """Run the job over `member_ids`, then move the residue per user."""
-        op_id = f"bulk:{source}->{target}"
+        op_id = f"bulk:{source}->{target}:{uuid.uuid4().hex[:8]}"
         journal.intent(
             op_id, "bulk_move", group_before=source, group_after=target, users=list(member_ids)
         )
 
         def note(event: BulkEvent) -> None:
-            journal.note("bulk_event", **event.as_dict())
+            journal.note(BULK_EVENT, bulk=op_id, **event.as_dict())
 
         outcome = run_bulk_move(
             client,

@@ -123,8 +123,9 @@ def serve(
         str,
         typer.Option(
             "--faults",
-            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800; users "
-            "list quirks: short=0.02 (short pages), wrong_total=0.01, unknown_total=0.01.",
+            help="Fault rates, e.g. 5xx=0.05,429=0.02,drop=0.01,slow=0.1,slow_ms=800; "
+            "lost=0.01 (carried out, answer lost); users list quirks: short=0.02 (short "
+            "pages), wrong_total=0.01, unknown_total=0.01.",
         ),
     ] = "",
     per_second_limit: Annotated[

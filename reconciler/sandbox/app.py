@@ -9,10 +9,12 @@ thread, so concurrent requests are never serialised by the knobs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from reconciler.sandbox import analytics, codetables, jobs, sets, users
@@ -54,6 +56,9 @@ class SandboxConfig:
     # user_role out): a client that would wipe or alter anything else fails loudly with a 400.
     # Tests of Alma's raw swap-all semantics turn it off.
     strict_user_put: bool = True
+    # The bulk job fails every Nth member of its set (0: none), as Alma's job does for a record
+    # it cannot update: the residue the client's census and per-user mop-up must find.
+    job_fails_every: int = 0
 
 
 def build_router() -> Router:
@@ -88,7 +93,10 @@ class SandboxApp:
         }
         self.quota = DailyQuota(config.daily_limit, today, used)
         self.jobs = JobRunner(
-            store, config.job_timing, {jobs.UPDATE_USERS_JOB: update_users}, sis_synchronize
+            store,
+            config.job_timing,
+            {jobs.UPDATE_USERS_JOB: partial(update_users, fails_every=config.job_fails_every)},
+            sis_synchronize,
         )
         self.keys: dict[str, _Institution] = {}
         for slug, alma_code, name, key in store.all(
@@ -139,7 +147,10 @@ class SandboxApp:
             fault, delay = self.faults.draw(slug)
             if delay:
                 time.sleep(delay)
-            if fault is Fault.DROP:
+            if fault is Fault.LOST_ANSWER:
+                with contextlib.suppress(AlmaError):  # whatever the answer, it never arrives
+                    self._answer(request, inst, Fault.NONE, found)
+            if fault in (Fault.DROP, Fault.LOST_ANSWER):
                 self.log.add(LoggedRequest(slug, request.method, template, 0))
                 return None
             response = self._answer(request, inst, fault, found)

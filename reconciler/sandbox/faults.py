@@ -24,6 +24,10 @@ class FaultConfig:
     `burst_429_rate` starts a burst: that request and the next `burst_length - 1` requests of
     the same institution answer 429 PER_SECOND_THRESHOLD, as a real throttle does.
 
+    `drop_rate` closes the connection before the request is carried out; `lost_answer_rate`
+    carries it out and then closes the connection, so the client cannot tell whether a POST
+    happened (the harsher case a real network gives).
+
     The list quirks apply to `GET /users` pages, as reported of real Alma: `short_page_rate`
     drops 1-3 records from a page while the total still promises them; `wrong_total_rate`
     reports a `total_record_count` off by 1-3 either way; `unknown_total_rate` reports -1.
@@ -33,6 +37,7 @@ class FaultConfig:
     burst_429_rate: float = 0.0
     burst_length: int = 3
     drop_rate: float = 0.0
+    lost_answer_rate: float = 0.0
     slow_rate: float = 0.0
     slow_ms: int = 1500
     short_page_rate: float = 0.0
@@ -42,11 +47,12 @@ class FaultConfig:
 
     @classmethod
     def from_spec(cls, spec: str) -> FaultConfig:
-        """Parse `5xx=0.1,429=0.05,drop=0.02,slow=0.1,slow_ms=800,burst=3,short=0.02,seed=7`."""
+        """Parse `5xx=0.1,429=0.05,drop=0.02,lost=0.01,slow=0.1,slow_ms=800,burst=3,seed=7`."""
         names = {
             "5xx": "error_5xx_rate",
             "429": "burst_429_rate",
             "drop": "drop_rate",
+            "lost": "lost_answer_rate",
             "slow": "slow_rate",
             "slow_ms": "slow_ms",
             "burst": "burst_length",
@@ -71,6 +77,7 @@ class Fault(Enum):
     ERROR_5XX = "5xx"
     THROTTLED = "429"
     DROP = "drop"
+    LOST_ANSWER = "lost"
 
 
 class FaultInjector:
@@ -93,6 +100,8 @@ class FaultInjector:
                 return Fault.THROTTLED, delay
             if self._hit(cfg.drop_rate):
                 return Fault.DROP, delay
+            if self._hit(cfg.lost_answer_rate):
+                return Fault.LOST_ANSWER, delay
             if self._hit(cfg.error_5xx_rate):
                 return Fault.ERROR_5XX, delay
             if self._hit(cfg.burst_429_rate):

@@ -76,12 +76,19 @@ def _other_changes(params: dict[str, str]) -> dict[str, Any]:
 
 
 def update_users(
-    store: Store, inst: str, params: dict[str, str], progress: Progress, batch_size: int
+    store: Store,
+    inst: str,
+    params: dict[str, str],
+    progress: Progress,
+    batch_size: int,
+    *,
+    fails_every: int = 0,
 ) -> tuple[list[Any], str]:
     """M148: give every set member the target group (when the group change is active), and
     the status, expiry or purge date when those switches are on, as Alma does. The other
     switches (notes, blocks, roles, statistics, notifications, ...) are not simulated; the
-    tool's job template refuses them."""
+    tool's job template refuses them. With `fails_every` N, every Nth member fails, as a
+    record Alma's job cannot update does, and is left as it was."""
     members = [
         str(r[0])
         for r in store.all(
@@ -96,7 +103,10 @@ def update_users(
     updated = unchanged = failed = 0
     for start in range(0, len(members), batch_size):
         with store.tx() as conn:
-            for pid in members[start : start + batch_size]:
+            for position, pid in enumerate(members[start : start + batch_size], start + 1):
+                if fails_every and position % fails_every == 0:
+                    failed += 1
+                    continue
                 row = conn.execute(
                     "SELECT record, loans, requests, fees, manual FROM users"
                     " WHERE inst = ? AND primary_id = ?",

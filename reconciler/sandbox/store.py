@@ -89,6 +89,26 @@ CREATE TABLE quota (inst TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL
 CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
+# How many times each user's group changed since the database was made, whoever changed it
+# (a PUT, the bulk job, a SIS sync): tests prove with it that nobody was moved twice. Every
+# writer replaces the whole `users` row, so the count is kept by a trigger on that insert.
+# IF NOT EXISTS: a database made before the counter existed gets it when next opened.
+GROUP_CHANGES = """
+CREATE TABLE IF NOT EXISTS group_changes (
+    inst TEXT NOT NULL, primary_id TEXT NOT NULL, changes INTEGER NOT NULL,
+    PRIMARY KEY (inst, primary_id)
+);
+CREATE TRIGGER IF NOT EXISTS count_group_changes BEFORE INSERT ON users
+WHEN EXISTS (
+    SELECT 1 FROM users
+    WHERE inst = NEW.inst AND primary_id = NEW.primary_id AND user_group <> NEW.user_group
+)
+BEGIN
+    INSERT INTO group_changes VALUES (NEW.inst, NEW.primary_id, 1)
+    ON CONFLICT (inst, primary_id) DO UPDATE SET changes = changes + 1;
+END;
+"""
+
 
 @contextmanager
 def state_lock(state_dir: Path) -> Iterator[None]:
@@ -129,6 +149,10 @@ class Store:
         self._conn = self._connect()
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        if self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+        ).fetchone():
+            self._conn.executescript(GROUP_CHANGES)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -163,7 +187,7 @@ class Store:
         store._conn.execute("PRAGMA journal_mode = DELETE")
         store._conn.execute("PRAGMA synchronous = OFF")
         store._conn.execute("PRAGMA cache_size = -262144")
-        store._conn.executescript(SCHEMA)
+        store._conn.executescript(SCHEMA + GROUP_CHANGES)
         return store
 
     def close(self) -> None:
@@ -214,6 +238,15 @@ class Store:
     def meta(self, key: str) -> str | None:
         row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
         return str(row[0]) if row else None
+
+    def group_changes(self, inst: str) -> dict[str, int]:
+        """primary ID → how many times that user's group changed (users never changed absent)."""
+        return {
+            str(pid): int(n)
+            for pid, n in self.all(
+                "SELECT primary_id, changes FROM group_changes WHERE inst = ?", (inst,)
+            )
+        }
 
     def content_hash(self) -> str:
         """A digest of every table's rows in a stable order: equal seeds give equal hashes."""

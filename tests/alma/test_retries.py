@@ -11,7 +11,6 @@ from reconciler.errors import (
     AlmaDailyLimitError,
     AlmaNetworkError,
     AlmaNotFoundError,
-    AlmaPerSecondLimitError,
     AlmaServerError,
 )
 
@@ -108,18 +107,30 @@ def test_daily_threshold_is_never_retried(
     assert sleeps.calls == []
 
 
-@pytest.mark.parametrize(
-    "answer", [Canned(status=500), Canned(drop=True), THROTTLED], ids=["500", "drop", "429"]
-)
-def test_post_is_never_retried(
+@pytest.mark.parametrize("answer", [Canned(status=500), Canned(drop=True)], ids=["500", "drop"])
+def test_post_is_never_retried_after_a_failure_that_may_have_run_it(
     fake_alma: FakeAlma, make_client: ClientFactory, sleeps: SleepRecorder, answer: Canned
 ) -> None:
     """A job run (POST) that fails is not sent again: Alma may already have started it."""
     fake_alma.script("POST", "/conf/jobs/M148", answer)
-    with pytest.raises((AlmaServerError, AlmaNetworkError, AlmaPerSecondLimitError)):
+    with pytest.raises((AlmaServerError, AlmaNetworkError)):
         make_client().run_job("M148", {"set_id": "1"})
     assert len(fake_alma.seen("POST", "/conf/jobs/M148")) == 1
     assert sleeps.calls == []
+
+
+def test_post_and_delete_are_retried_after_a_per_second_refusal(
+    fake_alma: FakeAlma, make_client: ClientFactory, sleeps: SleepRecorder
+) -> None:
+    """PER_SECOND_THRESHOLD is a refusal at the gate (nothing ran): any method tries again."""
+    fake_alma.script("POST", "/conf/jobs/M148", THROTTLED, Canned(body={"id": "1"}))
+    fake_alma.script("DELETE", "/users/u1", THROTTLED, Canned(status=204))
+    client = make_client()
+    client.run_job("M148", {"set_id": "1"})
+    client.delete_user("u1")
+    assert len(fake_alma.seen("POST", "/conf/jobs/M148")) == 2
+    assert len(fake_alma.seen("DELETE", "/users/u1")) == 2
+    assert len(sleeps.calls) == 2
 
 
 def test_delete_is_retried_only_when_marked_idempotent(

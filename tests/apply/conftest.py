@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from reconciler.alma import AlmaClient, RetryPolicy, TokenBucket
+from reconciler.apply.bulk_move import PollPolicy
 from reconciler.desired import load_desired_state
 from reconciler.model import (
     DesiredState,
@@ -29,6 +30,8 @@ from reconciler.reading.live import read_groups
 from reconciler.sandbox import JobTiming, SandboxConfig, SandboxServer, seed_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "institutions"
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "institutions"
+QUICK_POLLS = PollPolicy(first_delay_s=0.02, factor=2.0, max_delay_s=0.2, timeout_s=60)
 SLUG = "applytest"
 SCALE = 0.05
 TODAY = date.today()
@@ -115,3 +118,14 @@ def retiring(client: AlmaClient, seeded: DesiredState, *retired: RetiredGroup) -
 
 def retire(code: str, target: str | None = "01", **options: Any) -> RetiredGroup:
     return RetiredGroup(code, f"group {code}", "retired by a test", move_users_to=target, **options)
+
+
+def bulk_state(
+    client: AlmaClient, seeded: DesiredState, *retired: RetiredGroup
+) -> InstitutionState:
+    """`retiring(...)` with the demo fixture's job template and a bulk threshold of 10 users."""
+    template = load_desired_state(DEMO).get("demo")
+    assert template is not None
+    state = retiring(client, seeded, *retired)
+    institution = replace(state.institution, bulk_threshold=10)
+    return replace(state, institution=institution, update_users_job=template.update_users_job)

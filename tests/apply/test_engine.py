@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.normalise import code_of
-from reconciler.apply.bulk_move import PollPolicy
 from reconciler.apply.engine import ApplySettings, apply_institution
 from reconciler.apply.journal import read_journal
 from reconciler.apply.rollback import rollback
-from reconciler.desired import load_desired_state
-from reconciler.model import DesiredState, InstitutionState, RetiredGroup
+from reconciler.model import DesiredState
 
-from .conftest import retire, retiring
+from .conftest import QUICK_POLLS, bulk_state, retire, retiring
 from .helpers import (
     TODAY,
     everyone,
@@ -25,9 +22,6 @@ from .helpers import (
     run_apply,
     without_group,
 )
-
-DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "valid" / "institutions"
-QUICK_POLLS = PollPolicy(first_delay_s=0.02, factor=2.0, max_delay_s=0.2, timeout_s=60)
 
 
 def test_plan_apply_plan_is_empty_and_only_groups_change(
@@ -51,17 +45,6 @@ def test_plan_apply_plan_is_empty_and_only_groups_change(
         assert without_group(record) == without_group(before[pid])
     assert groups_by_code(client)["02"]["enabled"] is False
     assert plan_of(client, state).changes == ()
-
-
-def bulk_state(
-    client: AlmaClient, seeded: DesiredState, *retired: RetiredGroup
-) -> InstitutionState:
-    """`retiring(...)` with the demo fixture's job template and a bulk threshold of 10 users."""
-    template = load_desired_state(DEMO).get("demo")
-    assert template is not None
-    state = retiring(client, seeded, *retired)
-    institution = replace(state.institution, bulk_threshold=10)
-    return replace(state, institution=institution, update_users_job=template.update_users_job)
 
 
 def test_bulk_apply_converges_and_rolls_back(

@@ -109,6 +109,19 @@ def test_dropped_connection(make_http_sandbox: Callable[..., SandboxServer]) -> 
     assert [e.status for e in server.request_log.entries] == [0]
 
 
+def test_lost_answer_is_carried_out_then_dropped(
+    make_http_sandbox: Callable[..., SandboxServer],
+) -> None:
+    """With lost_answer_rate=1.0 a POST creating a set happens, but its answer never comes."""
+    server = make_http_sandbox(faults=FaultConfig(lost_answer_rate=1.0))
+    body = {"name": "lost", "type": {"value": "ITEMIZED"}, "content": {"value": "USER"}}
+    with pytest.raises(requests.ConnectionError):
+        HttpClient(server).post("/conf/sets", body)
+    assert [e.status for e in server.request_log.entries] == [0]
+    (name,) = server.app.store.all("SELECT name FROM sets WHERE inst = 'ucf'")
+    assert name == ("lost",)
+
+
 def test_429_bursts(make_sandbox: Callable[..., InProcessSandbox]) -> None:
     """burst_429_rate starts a run of burst_length throttled answers."""
     client = Client(make_sandbox(faults=FaultConfig(burst_429_rate=1.0, burst_length=2)))
@@ -185,9 +198,14 @@ def test_ip_blocked_key_is_403(make_sandbox: Callable[..., InProcessSandbox]) ->
 
 def test_fault_spec_parses() -> None:
     """FaultConfig.from_spec reads the compact CLI form and refuses unknown settings."""
-    config = FaultConfig.from_spec("5xx=0.1, drop=0.02, slow_ms=800, burst=4, seed=9")
+    config = FaultConfig.from_spec("5xx=0.1, drop=0.02, lost=0.01, slow_ms=800, burst=4, seed=9")
     assert config == FaultConfig(
-        error_5xx_rate=0.1, drop_rate=0.02, slow_ms=800, burst_length=4, seed=9
+        error_5xx_rate=0.1,
+        drop_rate=0.02,
+        lost_answer_rate=0.01,
+        slow_ms=800,
+        burst_length=4,
+        seed=9,
     )
     with pytest.raises(ValueError, match="unknown fault"):
         FaultConfig.from_spec("teapot=1")
