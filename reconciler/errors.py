@@ -203,6 +203,15 @@ class ApplyRefusedError(UnsafePlanError):
 class LockHeldError(ApplyRefusedError):
     """Another apply holds the institution's lock (in Alma); names its owner and expiry."""
 
+    def __init__(self, message: str, *, holder_run: str = "") -> None:
+        super().__init__(message)
+        self.holder_run = holder_run  # the run id in the lock, when it could be read
+
+
+class LockLostError(ReconcilerError):
+    """This run's apply lock was taken over (broken, or expired while the run stalled): the run
+    stops before its next write; names the new holder."""
+
 
 class TableWriteError(ReconcilerError):
     """Alma refused a code- or mapping-table write; names the table, the row and Alma's code."""

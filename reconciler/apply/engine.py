@@ -13,12 +13,19 @@ Design decisions:
 - One user's failure does not stop the run; it is reported, and because the census then does
   not read zero, the group's row stays enabled and the exit code says so.
 - Alma's daily limit stops the run cleanly where it is: the journal holds every intent and
-  outcome so far and `apply --resume JOURNAL` finishes the job. A table Alma refuses stops the
-  institution too (later steps depend on the rows).
+  outcome so far and `apply --resume JOURNAL` finishes the job. So does losing the apply lock
+  (reconciler.apply.lock: the journal's write guard raises before the next write). A table
+  Alma refuses stops the institution too (later steps depend on the rows).
 - Resuming first settles the operations the last run started but never recorded, against Alma;
   every other step is idempotent (re-read, then change only what is not yet as planned). A bulk
   move is settled by waiting for the job run the killed apply started (it keeps running in
   Alma) and deleting its set (`reconciler.apply.bulk_resume`) before anything else is read.
+- A new run first finishes the institution's interrupted runs it is handed (`superseded`):
+  their in-flight operations are settled exactly as a resume settles them, and each old journal
+  ends with a note naming the run that superseded it, so a rollback of the old journal misses
+  nothing. Their plan may differ from this one (an `apply -i` plans afresh): only their
+  in-flight operations are settled, never the rest of their plan, because this run's plan was
+  made from Alma as it is now and already covers whatever they left undone.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from reconciler.errors import (
     AlmaDailyLimitError,
     AlmaNotFoundError,
     ApplyRefusedError,
+    LockLostError,
     TableWriteError,
 )
 from reconciler.model import InstitutionState
@@ -70,6 +78,8 @@ class ApplySettings:
     progress: Progress | None = None
     poll: PollPolicy = field(default_factory=PollPolicy)  # how a bulk job is polled
     resume_from: Sequence[Entry] = field(default=())  # entries of the journal being resumed
+    # interrupted runs of the institution (not this one's journal) to settle and close first
+    superseded: Sequence[tuple[Journal, Sequence[Entry]]] = field(default=())
 
 
 def join_tolerance(planned: int) -> int:
@@ -88,6 +98,9 @@ def apply_institution(
     report = ApplyReport(plan.slug, journal.header.run_id, str(journal.path))
     calls_before = client.ledger.total_calls
     try:
+        _check_budget(client, plan)
+        finished = _finish_superseded(client, journal, settings)
+        report = replace(report, superseded=finished)
         report = _run(client, state, plan=plan, journal=journal, settings=settings, report=report)
     except AlmaDailyLimitError as error:
         journal.note("stop", reason="daily_limit", tracking_id=error.tracking_id)
@@ -99,6 +112,13 @@ def apply_institution(
     except TableWriteError as error:
         journal.note("stop", reason="table_refused")
         report = replace(report, stopped=str(error))
+    except LockLostError as error:
+        journal.note("stop", reason="lock_lost")
+        report = replace(
+            report,
+            stopped=f"{error}; this run stopped before its next write: run `alma-groups apply "
+            f"--resume {journal.path}` once that run is done",
+        )
     journal.note("end", stopped=bool(report.stopped))
     return replace(report, api_calls=client.ledger.total_calls - calls_before)
 
@@ -112,7 +132,6 @@ def _run(
     settings: ApplySettings,
     report: ApplyReport,
 ) -> ApplyReport:
-    _check_budget(client, plan)
     if settings.resume_from:
         _settle_in_flight(client, journal, settings.resume_from, settings.poll)
     changes = plan.changes
@@ -158,6 +177,17 @@ def _check_budget(client: AlmaClient, plan: InstitutionPlan) -> None:
             f"{plan.slug}: the plan needs about {plan.api_calls:,} API calls and Alma has "
             f"{left:,} left today; apply after the daily allowance resets"
         )
+
+
+def _finish_superseded(
+    client: AlmaClient, journal: Journal, settings: ApplySettings
+) -> tuple[str, ...]:
+    """Settle each interrupted run's in-flight operations and end its journal; their run ids."""
+    for old, entries in settings.superseded:
+        _settle_in_flight(client, old, entries, settings.poll)
+        old.note("end", stopped=True, superseded_by=journal.header.run_id)
+        journal.note("superseded", run_id=old.header.run_id, journal=str(old.path))
+    return tuple(old.header.run_id for old, _ in settings.superseded)
 
 
 def _settle_in_flight(

@@ -11,6 +11,11 @@ Design decisions:
   `.alma-groups/journal/` (git-ignored) or a private CI artifact, never printed.
 - A torn last line (the process died mid-write) is ignored on reading; any other bad line
   makes the journal unreadable, because resuming or rolling back from a guess is worse.
+- A finished run ends with an `end` note; a journal without one is a run that died (or one
+  running now, which only the institution's lock can tell). Journals are found by what their
+  header says (institution, kind), never by their file names, which anyone can rename.
+- `guard_writes` installs a check that runs before every intent, i.e. before every write to
+  Alma: the apply lock renews itself there and stops a run that lost it (reconciler.apply.lock).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +67,7 @@ class Journal:
         self.header = header
         self._lock = threading.Lock()
         self._writes = 0
+        self._guard: Callable[[], None] | None = None
         # test seam: raise after this many durable writes, as a kill -9 would stop the run
         self._crash_after = crash_after
 
@@ -85,7 +91,13 @@ class Journal:
         journal._truncate_torn_tail()
         return journal
 
+    def guard_writes(self, check: Callable[[], None] | None) -> None:
+        """Run `check` before each intent (so before each write to Alma); it may raise."""
+        self._guard = check
+
     def intent(self, op_id: str, op: str, **data: Any) -> None:
+        if self._guard is not None:
+            self._guard()
         self._append({"event": "intent", "op_id": op_id, "op": op, **data, "at": _now()})
 
     def outcome(self, op_id: str, op: str, status: str, **data: Any) -> None:
@@ -116,6 +128,45 @@ class Journal:
 
 class SimulatedCrash(BaseException):
     """Raised by a journal built with `crash_after`: stops a run dead, like kill -9 (tests)."""
+
+
+def read_header(path: Path) -> JournalHeader:
+    """Only the header of a journal (its first line), to find journals without reading them."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline()
+        document = json.loads(first)
+        if not isinstance(document, dict) or document.get("format") != JOURNAL_FORMAT:
+            raise JournalError(f"{path}: not an alma-groups journal of format {JOURNAL_FORMAT}")
+        return JournalHeader(**document["header"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise JournalError(f"{path}: not a readable journal header ({error})") from error
+
+
+def ended(entries: list[Entry]) -> bool:
+    """Whether the run wrote its `end` note (finished, stopped cleanly, or superseded)."""
+    return any(e.event == "note" and e.op == "end" for e in entries)
+
+
+def unfinished_journals(directory: Path, institution: str) -> list[Path]:
+    """Apply journals of `institution` without an end note, oldest run first.
+
+    Read by header, whatever the files are called; unreadable files are not journals of ours.
+    """
+    if not directory.is_dir():
+        return []
+    found: list[tuple[str, Path]] = []
+    for path in directory.glob("*.jsonl"):
+        try:
+            header = read_header(path)
+            if header.kind != "apply" or header.institution != institution:
+                continue
+            _, entries = read_journal(path)
+        except JournalError:
+            continue
+        if not ended(entries):
+            found.append((header.run_id, path))
+    return [path for _, path in sorted(found)]
 
 
 def read_journal(path: Path) -> tuple[JournalHeader, list[Entry]]:

@@ -50,6 +50,7 @@ class ApplyReport:
     stopped: str = ""  # why the run stopped early (daily limit, a table refused)
     refused: str = ""  # why it never started (lock held, over the daily budget)
     fresh_plan_changes: int | None = None  # changes a plan made right after still shows
+    superseded: tuple[str, ...] = ()  # run ids of interrupted runs this run settled and closed
 
     @property
     def failed_users(self) -> int:

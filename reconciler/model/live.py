@@ -98,6 +98,9 @@ class LiveState:
     daily_calls_left: int | None = None
     last_sis_run: datetime | None = None
     warnings: tuple[str, ...] = ()  # what could not be read but did not stop the read
+    # API calls this read made (first tries; retries aside), so a plan can count what reading
+    # the institution again costs; 0 for a state not read from Alma
+    read_calls: int = 0
 
     def group(self, code: str) -> LiveGroup | None:
         return self._groups_by_code.get(code)

@@ -2,6 +2,6 @@
 
 DesiredState + LiveState ── diff ──► changes (apply order)
 changes + context ── safety (named rules) ──► violations
-changes ── strategies' cost ──► API-call estimate
+changes ── strategies', the lock's and the re-read's cost ──► API-call estimate
 all of it ── plan ──► Plan ── plan_file ──► saved, checksummed JSON (and back)
 """

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import assert_never
 
-from reconciler.apply import strategies
+from reconciler.apply import lock, strategies
 from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.changes import (
     Action,
@@ -41,11 +41,41 @@ def estimate_api_calls(
     *,
     bulk_threshold: int = strategies.DEFAULT_BULK_THRESHOLD,
     has_job_template: bool = False,
+    calls_per_second: float | None = None,
+    fresh_plan_calls: int = 0,
 ) -> int:
-    """The calls apply will make, from the cost functions of apply's own steps.
+    """Every call an apply of `changes` makes, from the cost functions of the code making them.
 
-    Without a job template an institution's moves all go per user, whatever their size.
+    apply's own steps (strategies' costs); the institution's lock, taken, renewed for as long as
+    those steps take at `calls_per_second` (None: no renewal counted) and released
+    (`lock.lock_cost`); and the fresh plan apply makes once done (`fresh_plan_calls`, see
+    `reread_calls`). Without a job template an institution's moves all go per user, whatever
+    their size. A bulk job's polls are not counted (nor its wait in the lock's time).
     """
+    if not changes:
+        return 0  # nothing to apply: apply takes no lock and plans nothing afresh
+    steps = _step_calls(changes, bulk_threshold=bulk_threshold, has_job_template=has_job_template)
+    seconds = steps / calls_per_second if calls_per_second else 0.0
+    return steps + lock.lock_cost(seconds) + fresh_plan_calls
+
+
+def reread_calls(live: LiveState, changes: Sequence[Change]) -> int:
+    """The calls of the plan apply makes after itself: reading this institution again.
+
+    It is the same read as this plan's (`read_live`), so it costs what this one cost, except
+    that the groups apply empties are then censused in one short page each.
+    """
+    emptied = {c.code for c in changes if isinstance(c, MoveUsers | PurgeUsers)}
+    saved = sum(
+        strategies.members_cost(live.census[code].breakdown.total) - strategies.verify_cost()
+        for code in emptied
+        if code in live.census
+    )
+    return max(live.read_calls - saved, 0)
+
+
+def _step_calls(changes: Sequence[Change], *, bulk_threshold: int, has_job_template: bool) -> int:
+    """The calls of apply's own steps, from the strategies' cost functions."""
     actions = {change.action for change in changes}
     table_phases = (
         {Action.CREATE_GROUP, Action.ENABLE_GROUP, Action.UPDATE_GROUP},
@@ -53,8 +83,6 @@ def estimate_api_calls(
         {Action.REMOVE_MAPPING},
         {Action.DISABLE_GROUP, Action.DELETE_GROUP},
     )
-    if not changes:
-        return 0
     calls = 1  # the first read, which also tells apply how many calls are left today
     calls += sum(strategies.TABLE_WRITE_CALLS for phase in table_phases if actions & phase)
     for change in changes:
@@ -138,6 +166,8 @@ def plan_institution(
         changes,
         bulk_threshold=state.institution.bulk_threshold,
         has_job_template=state.update_users_job is not None,
+        calls_per_second=state.institution.rate_limit_per_second,
+        fresh_plan_calls=reread_calls(live, changes),
     )
     context = safety.SafetyContext(state, live, history, changes, calls, today)
     return InstitutionPlan(

@@ -9,7 +9,7 @@ side by side, so the institution's rate limit, not their summed latency, sets th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from types import MappingProxyType
 
@@ -46,9 +46,26 @@ class ReadOptions:
 
 
 def read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions) -> LiveState:
-    """Everything the plan and the survey need to know about one institution's Alma."""
+    """Everything the plan and the survey need to know about one institution's Alma.
+
+    The state carries the calls the read made (the client is the institution's own while it
+    reads), so the plan can count the fresh plan apply makes after itself at what reading
+    really costs here: the analytics pages, mapping tables and SIS jobs vary by institution.
+    """
+    before = _first_tries(client)
     if options.census_everything:
-        return read_live_with_full_census(client, state, options)
+        live = read_live_with_full_census(client, state, options)
+    else:
+        live = _read_live(client, state, options)
+    return replace(live, read_calls=_first_tries(client) - before)
+
+
+def _first_tries(client: AlmaClient) -> int:
+    summary = client.ledger.summary()
+    return summary.calls - summary.retries
+
+
+def _read_live(client: AlmaClient, state: InstitutionState, options: ReadOptions) -> LiveState:
     groups = read_groups(client)  # first: every other read depends on the codes
     codes = [group.code for group in groups]
     listed = state.user_groups.kept_codes() | state.user_groups.retired_codes()

@@ -62,6 +62,11 @@ def render_apply(reports: Sequence[ApplyReport]) -> str:
     out: list[str] = []
     for report in reports:
         out.append(_summary(report))
+        if report.superseded:
+            out.append(
+                f"  finished interrupted run(s) {', '.join(report.superseded)}: their in-flight "
+                "operations re-checked against Alma, their journals closed"
+            )
         for action, codes in sorted({**report.rows, **report.mappings}.items()):
             out.append(f"  {action.replace('_', ' ')}: {', '.join(codes)}")
         for group in report.groups:

@@ -8,6 +8,12 @@ Design decisions:
 - The plan applied is saved next to its journal, so `apply --resume JOURNAL` needs nothing
   else; running the same saved plan again also resumes its unfinished journal instead of
   starting a second one, so either way nothing is applied twice.
+- Every run, whichever way it starts (a saved plan, `-i`, `--resume`), first finishes the
+  institution's other interrupted runs found in the journal folder (by header, no end note):
+  once it holds the lock, so a journal without an end note can only be a dead run's. Their
+  in-flight operations are settled against Alma as a resume settles them and their journals
+  end naming this run. An interrupted run of another plan (an earlier `apply -i`, an older
+  saved plan) is settled, not resumed: this run's plan was read from Alma as it is now.
 - Institutions are applied one after another: their limits are separate, but one operator
   reading one report is easier than interleaved progress, and the daily budget is per
   institution anyway.
@@ -16,7 +22,7 @@ Design decisions:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,12 +35,20 @@ from reconciler.apply.journal import (
     Journal,
     JournalHeader,
     new_run_id,
+    read_header,
     read_journal,
+    unfinished_journals,
 )
 from reconciler.apply.lock import AlmaLock
 from reconciler.apply.report import ApplyReport
 from reconciler.apply.rollback import RollbackReport, rollback
-from reconciler.errors import ApplyRefusedError, JournalError, PlanFileError, StalePlanError
+from reconciler.errors import (
+    ApplyRefusedError,
+    JournalError,
+    LockHeldError,
+    PlanFileError,
+    StalePlanError,
+)
 from reconciler.model import DesiredState, InstitutionState
 from reconciler.model.plan import InstitutionPlan, Plan
 from reconciler.planning import plan_file
@@ -139,23 +153,28 @@ def resume(journal_path: Path, run: ApplyRun) -> ApplyReport:
 
 
 def find_unfinished(journal_dir: Path, slug: str, checksum: str) -> Path | None:
-    """The latest journal of `slug` for the same plan that has no end note (a killed run)."""
-    if not journal_dir.is_dir():
-        return None
-    for path in sorted(journal_dir.glob(f"{slug}-*.jsonl"), reverse=True):
-        try:
-            header, entries = read_journal(path)
-        except JournalError:
+    """The latest unfinished journal of `slug` for the same plan (a killed run), if any."""
+    same = [
+        path
+        for path in unfinished_journals(journal_dir, slug)
+        if read_header(path).plan_checksum == checksum
+    ]
+    return same[-1] if same else None
+
+
+def _interrupted(journal_dir: Path, journal: Journal) -> list[tuple[Journal, list[Entry]]]:
+    """The institution's other unfinished journals, reopened to be settled and closed."""
+    found = []
+    for path in unfinished_journals(journal_dir, journal.header.institution):
+        if path.resolve() == journal.path.resolve():
             continue
-        if header.plan_checksum != checksum or header.kind != "apply":
-            continue
-        ended = any(e.event == "note" and e.op == "end" for e in entries)
-        return None if ended else path
-    return None
+        _, entries = read_journal(path)
+        found.append((Journal.reopen(path), entries))
+    return found
 
 
 def _apply_one(
-    plan: InstitutionPlan, journal: Journal, run: ApplyRun, entries: tuple[Entry, ...] | list[Entry]
+    plan: InstitutionPlan, journal: Journal, run: ApplyRun, entries: Sequence[Entry]
 ) -> ApplyReport:
     state = _state_of(run.desired, plan.slug)
     total = plan.users_moved + plan.users_purged
@@ -168,21 +187,24 @@ def _apply_one(
             if run.progress is not None:
                 run.progress(plan.slug, done[0], total)
 
-    settings = ApplySettings(run.today, progress=tick, resume_from=tuple(entries))
     with AlmaClient.for_institution(state.institution, run.env) as client:
         lock = AlmaLock(client, journal.header.run_id, break_lock=run.break_lock)
         try:
             lock.acquire()
         except ApplyRefusedError as error:
-            return ApplyReport(
-                plan.slug, journal.header.run_id, str(journal.path), refused=str(error)
-            )
+            return _refused(plan, journal, entries, error, run.journal_dir)
+        journal.guard_writes(lock.keep)  # renews the lock; stops the run if it was lost
         try:
+            # only now, holding the lock, is an unfinished journal surely a dead run's
+            settings = ApplySettings(
+                run.today,
+                progress=tick,
+                resume_from=tuple(entries),
+                superseded=_interrupted(run.journal_dir, journal),
+            )
             report = apply_institution(client, state, plan, journal, settings)
         except ApplyRefusedError as error:
-            report = ApplyReport(
-                plan.slug, journal.header.run_id, str(journal.path), refused=str(error)
-            )
+            report = _refused(plan, journal, entries, error, run.journal_dir)
         finally:
             lock.release()
     if report.refused or report.stopped:
@@ -191,6 +213,34 @@ def _apply_one(
         run.histories_root, DesiredState((state,)), run.env, today=run.today, commit=run.commit
     )
     return replace(report, fresh_plan_changes=sum(len(p.changes) for p in fresh.institutions))
+
+
+def _refused(
+    plan: InstitutionPlan,
+    journal: Journal,
+    entries: Sequence[Entry],
+    error: ApplyRefusedError,
+    journal_dir: Path,
+) -> ApplyReport:
+    """A run refused before it changed anything; a journal of its own is ended (not one being
+    resumed: that run is still to be finished). A lock held by a run whose unfinished journal
+    is here (a run killed on this machine) says how to finish that run."""
+    if not entries:
+        journal.note("end", refused=True)
+    why = str(error)
+    if isinstance(error, LockHeldError) and error.holder_run not in ("", journal.header.run_id):
+        held = [
+            path
+            for path in unfinished_journals(journal_dir, plan.slug)
+            if read_header(path).run_id == error.holder_run
+        ]
+        if held:
+            why += (
+                f"; that run's journal {held[-1]} is here, unfinished: if the run is dead, "
+                f"finish it with `alma-groups apply --resume {held[-1]}` (add --break-lock if "
+                "it ran on another machine)"
+            )
+    return ApplyReport(plan.slug, journal.header.run_id, str(journal.path), refused=why)
 
 
 def rollback_journal(journal_path: Path, run: ApplyRun) -> tuple[RollbackReport, Path]:
@@ -211,8 +261,9 @@ def rollback_journal(journal_path: Path, run: ApplyRun) -> tuple[RollbackReport,
     journal = Journal.create(run.journal_dir, own, crash_after=run.crash_after)
     with (
         AlmaClient.for_institution(state.institution, run.env) as client,
-        AlmaLock(client, own.run_id, break_lock=run.break_lock),
+        AlmaLock(client, own.run_id, break_lock=run.break_lock) as lock,
     ):
+        journal.guard_writes(lock.keep)
         report = rollback(client, journal, entries)
     journal.note("end", stopped=bool(report.stopped))
     return report, journal.path

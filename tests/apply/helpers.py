@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -56,3 +58,10 @@ def groups_by_code(client: AlmaClient) -> dict[str, dict[str, Any]]:
 
 def lines(path: Path) -> Iterator[str]:
     yield from path.read_text().splitlines()
+
+
+def dead_pid() -> int:
+    """The id of a process that has just ended (a run killed on this machine)."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
