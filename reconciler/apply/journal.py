@@ -148,8 +148,18 @@ def ended(entries: list[Entry]) -> bool:
     return any(e.event == "note" and e.op == "end" for e in entries)
 
 
+def settled(entries: list[Entry]) -> bool:
+    """Whether the run ended and every operation it began has an outcome.
+
+    A run stopped by Alma's daily limit writes its end note while calls of other worker
+    threads were in flight; their intents have no outcome, so that run still needs settling.
+    """
+    return ended(entries) and all(op.outcome is not None for op in operations(entries))
+
+
 def unfinished_journals(directory: Path, institution: str) -> list[Path]:
-    """Apply journals of `institution` without an end note, oldest run first.
+    """Apply journals of `institution` not yet settled (no end note, or an operation without
+    an outcome), oldest run first.
 
     Read by header, whatever the files are called; unreadable files are not journals of ours.
     """
@@ -164,7 +174,7 @@ def unfinished_journals(directory: Path, institution: str) -> list[Path]:
             _, entries = read_journal(path)
         except JournalError:
             continue
-        if not ended(entries):
+        if not settled(entries):
             found.append((header.run_id, path))
     return [path for _, path in sorted(found)]
 

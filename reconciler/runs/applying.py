@@ -9,8 +9,9 @@ Design decisions:
   else; running the same saved plan again also resumes its unfinished journal instead of
   starting a second one, so either way nothing is applied twice.
 - Every run, whichever way it starts (a saved plan, `-i`, `--resume`), first finishes the
-  institution's other interrupted runs found in the journal folder (by header, no end note):
-  once it holds the lock, so a journal without an end note can only be a dead run's. Their
+  institution's other interrupted runs found in the journal folder (by header; no end note,
+  or an operation without an outcome, as a run the daily limit stopped mid-call leaves):
+  once it holds the lock, so such a journal can only be a dead or stopped run's. Their
   in-flight operations are settled against Alma as a resume settles them and their journals
   end naming this run. An interrupted run of another plan (an earlier `apply -i`, an older
   saved plan) is settled, not resumed: this run's plan was read from Alma as it is now.

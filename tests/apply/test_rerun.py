@@ -17,7 +17,15 @@ import pytest
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.normalise import code_of
-from reconciler.apply.journal import SimulatedCrash, operations, read_journal, unfinished_journals
+from reconciler.apply.journal import (
+    Journal,
+    JournalHeader,
+    SimulatedCrash,
+    new_run_id,
+    operations,
+    read_journal,
+    unfinished_journals,
+)
 from reconciler.apply.lock import AlmaLock
 from reconciler.model import DesiredState
 from reconciler.model.plan import Plan
@@ -173,3 +181,16 @@ def test_a_lock_left_by_a_killed_run_names_its_journal_and_break_lock_finishes_i
     assert report.complete, report
     assert report.superseded == (old_run,)
     assert unfinished_journals(breaking.journal_dir, SLUG) == []
+
+
+def test_a_stopped_run_with_an_operation_in_flight_is_still_unfinished(tmp_path: Path) -> None:
+    """A run that ended (say at Alma's daily limit) while a move was in flight is settled by
+    the next apply: only an end note with every operation answered is finished."""
+    header = JournalHeader(new_run_id(), SLUG, "sha256:test", None, "test")
+    journal = Journal.create(tmp_path, header)
+    journal.intent("move:u1", "move", user="u1", group_before="STAFF", group_after="01")
+    journal.note("stop", reason="daily_limit")
+    journal.note("end", stopped=True)
+    assert unfinished_journals(tmp_path, SLUG) == [journal.path]
+    journal.outcome("move:u1", "move", "skipped", why="re-checked", resumed=True)
+    assert unfinished_journals(tmp_path, SLUG) == []
