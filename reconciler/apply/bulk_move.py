@@ -174,7 +174,8 @@ def run_bulk_move(
     )
     on_event(BulkEvent("set_created", set_id, total=len(members)))
     started = False  # a job that was started and not seen to end keeps its set
-    instance_id, status, counters, polls, deleted = "", "", {}, 0, False
+    instance_id, status, polls, deleted = "", "", 0, False
+    counters: dict[str, int] = {}
     try:
         _add_members(client, set_id, members, on_event, poll)
         # named after its set, so a lost answer or a crash can find the run again
@@ -198,21 +199,10 @@ def run_bulk_move(
                 alma_message=f"the run of job {job_id} did not link to its instance",
             )
         on_event(BulkEvent("job_submitted", set_id, job_id=job_id, instance_id=instance_id))
-        instance, polls = bulk_steps.wait_for_run(
-            client, job_id, instance_id, poll, slug=slug, set_id=set_id
+        status, counters, polls = await_run(
+            client, job_id, instance_id, poll, slug=slug, set_id=set_id, on_event=on_event
         )
         started = False
-        status, counters = code_of(instance.get("status")), bulk_steps.counters(instance)
-        on_event(
-            BulkEvent(
-                "job_finished",
-                set_id,
-                job_id=job_id,
-                instance_id=instance_id,
-                status=status,
-                counters=counters,
-            )
-        )
     finally:
         if started:
             on_event(
@@ -228,6 +218,37 @@ def run_bulk_move(
         else:
             deleted = delete_set(client, set_id, on_event)
     return BulkMoveOutcome(set_id, job_id, instance_id, status, counters, polls, deleted)
+
+
+def await_run(
+    client: AlmaClient,
+    job_id: str,
+    instance_id: str,
+    poll: PollPolicy,
+    *,
+    slug: str,
+    set_id: str,
+    on_event: Callable[[BulkEvent], None],
+) -> tuple[str, dict[str, int], int]:
+    """Wait for a run to end and report it (`job_finished`): its status, counters and polls.
+
+    The same for a run this apply started and for one a killed apply left running.
+    """
+    instance, polls = bulk_steps.wait_for_run(
+        client, job_id, instance_id, poll, slug=slug, set_id=set_id
+    )
+    status, counters = code_of(instance.get("status")), bulk_steps.counters(instance)
+    on_event(
+        BulkEvent(
+            "job_finished",
+            set_id,
+            job_id=job_id,
+            instance_id=instance_id,
+            status=status,
+            counters=counters,
+        )
+    )
+    return status, counters, polls
 
 
 def find_job_id(client: AlmaClient, template: UpdateUsersJobTemplate, *, slug: str) -> str:

@@ -25,9 +25,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import code_of
 from reconciler.apply import bulk_steps
-from reconciler.apply.bulk_move import BulkEvent, delete_set
+from reconciler.apply.bulk_move import BulkEvent, await_run, delete_set
 from reconciler.apply.bulk_steps import PollPolicy
 from reconciler.apply.journal import Entry, Journal
 
@@ -60,19 +59,14 @@ def settle_bulk_move(
             since = datetime.fromisoformat(str(starting["at"])) - timedelta(days=1)
             instance_id = bulk_steps.find_run(client, job_id, str(starting["name"]), since)
         if instance_id:
-            instance, _ = bulk_steps.wait_for_run(
-                client, job_id, instance_id, poll, slug=journal.header.institution, set_id=set_id
-            )
-            status, counters = code_of(instance.get("status")), bulk_steps.counters(instance)
-            note(
-                BulkEvent(
-                    "job_finished",
-                    set_id,
-                    job_id=job_id,
-                    instance_id=instance_id,
-                    status=status,
-                    counters=counters,
-                )
+            status, counters, _ = await_run(
+                client,
+                job_id,
+                instance_id,
+                poll,
+                slug=journal.header.institution,
+                set_id=set_id,
+                on_event=note,
             )
     if set_id and "set_deleted" not in steps:
         delete_set(client, set_id, note)
