@@ -147,6 +147,9 @@ class Store:
         self._all_readers: list[sqlite3.Connection] = []
         # check_same_thread=False: the lock, not the thread, guards the writing connection.
         self._conn = self._connect()
+        self._generation = 0  # commits through tx(), for caches of what the rows say
+        # derived orders of rows (a `q` search's shuffle), valid while version() is unchanged
+        self.derived: dict[object, tuple[tuple[int, int], object]] = {}
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if self._conn.execute(
@@ -211,6 +214,14 @@ class Store:
             finally:
                 self._writing.active = False
             self._conn.execute("COMMIT")
+            self._generation += 1
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever any row may have: a commit here (tx) or by another connection or
+        process (SQLite's data_version, as the writing connection sees it)."""
+        with self._lock:
+            row = self._conn.execute("PRAGMA data_version").fetchone()
+            return self._generation, int(row[0])
 
     def all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._read() as conn:
