@@ -42,7 +42,7 @@ from benchmarks.figures import (  # noqa: E402 - after the path is set
     survey_minimum,
     wall_figure,
 )
-from benchmarks.sandbox_process import sandbox_process  # noqa: E402
+from benchmarks.sandbox_process import SandboxUrl, sandbox_process  # noqa: E402
 from reconciler.desired import load_desired_state  # noqa: E402
 from reconciler.model import DesiredState, PatronLoadHistory  # noqa: E402
 from reconciler.render import (  # noqa: E402
@@ -127,7 +127,11 @@ def main() -> int:
         # the first reads of a freshly seeded SQLite file are slow for reasons that are the
         # sandbox's, not the survey's: warm it once, then measure
         survey_all(desired, histories, env, today)
+        server = env["ALMA_API_URL"]
+        server_cpu = server.cpu_seconds() if isinstance(server, SandboxUrl) else None
         result, wall, cpu = survey_all(desired, histories, env, today)
+        if server_cpu is not None and isinstance(server, SandboxUrl):
+            server_cpu = server.cpu_seconds() - server_cpu
         calls = {slug: ledger.calls for slug, ledger in result.ledgers.items()}
         at_rate = {slug: calls[slug] / rates[slug] for slug in calls}
         slowest = max(at_rate, key=lambda slug: at_rate[slug])
@@ -156,6 +160,11 @@ def main() -> int:
     print(f"API calls, slowest institution   {calls[slowest]} ({slowest}, {rates[slowest]:g}/s)")
     print(f"wall time at {args.latency_ms} ms latency       {wall:.2f} s")
     print(f"CPU time of this process         {cpu:.2f} s (all threads)")
+    if server_cpu is not None:
+        print(
+            f"CPU time of the sandbox          {server_cpu:.2f} s (one process serving every call,"
+            " on the same 2 cores)"
+        )
     print(
         f"rate-limit bound                 {bound:.2f} s: institutions run in parallel, each under"
         " its own limit, so the bound is the slowest institution's calls / rate, plus the"
