@@ -40,7 +40,7 @@ from reconciler.sandbox.records import (
     words,
 )
 
-SHUFFLES_KEPT = 256  # searches whose shuffled matches are kept (Store.derived)
+SHUFFLES_KEPT = 256  # derived results kept (Store.derived): shuffles of searches, group words
 
 ORDERS = {
     "": "last_name, first_name, primary_id",
@@ -63,6 +63,18 @@ def _not_found(user_id: str) -> AlmaError:
 
 def _group_codes_matching(ctx: Ctx, tokens: list[str]) -> list[str]:
     """Codes whose code or description holds every query word (Alma's word match)."""
+    wanted = set(tokens)
+    return sorted(code for code, known in _group_words(ctx).items() if wanted <= known)
+
+
+def _group_words(ctx: Ctx) -> dict[str, frozenset[str]]:
+    """The words of every group code of the institution (in the table or held by a user) and
+    of its description; kept until a row changes, as a plan asks this once per group."""
+    key = ("group-words", ctx.inst)
+    version = ctx.store.version()
+    cached = ctx.store.derived.get(key)
+    if cached is not None and cached[0] == version:
+        return cast(dict[str, frozenset[str]], cached[1])
     described = dict(
         ctx.store.all("SELECT code, description FROM groups WHERE inst = ?", (ctx.inst,))
     )
@@ -70,7 +82,11 @@ def _group_codes_matching(ctx: Ctx, tokens: list[str]) -> list[str]:
         "SELECT DISTINCT user_group FROM users WHERE inst = ?", (ctx.inst,)
     ):
         described.setdefault(held, "")
-    return sorted(c for c, d in described.items() if set(tokens) <= set(words(c)) | set(words(d)))
+    found = {c: frozenset(words(c)) | frozenset(words(d)) for c, d in described.items()}
+    if len(ctx.store.derived) >= SHUFFLES_KEPT:
+        ctx.store.derived.clear()
+    ctx.store.derived[key] = (version, found)
+    return found
 
 
 def _where(ctx: Ctx, query: str) -> tuple[str, list[Any]] | None:
