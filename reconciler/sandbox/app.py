@@ -203,6 +203,27 @@ class SandboxApp:
         return response
 
 
+class RunningSandbox:
+    """What both ways of running the sandbox (HTTP, in-process) give once started: the app,
+    its request log and its keys. Subclasses set `_app` when they start."""
+
+    _app: SandboxApp | None = None
+
+    @property
+    def app(self) -> SandboxApp:
+        if self._app is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._app
+
+    @property
+    def request_log(self) -> RequestLog:
+        return self.app.log
+
+    def api_keys(self) -> dict[str, str]:
+        """slug → the API key the sandbox accepts for it."""
+        return self.app.api_keys()
+
+
 def collapse_single_lists(value: Any) -> Any:
     """[{…}] → {…} at every depth: the JSON quirk clients must normalise."""
     if isinstance(value, dict):

@@ -33,8 +33,7 @@ from urllib.parse import urlencode
 from reconciler.alma import TransportResponse
 from reconciler.alma.credentials import ApiKey
 from reconciler.errors import AlmaCall, AlmaNetworkError
-from reconciler.sandbox.app import SandboxApp, SandboxConfig
-from reconciler.sandbox.faults import RequestLog
+from reconciler.sandbox.app import RunningSandbox, SandboxApp, SandboxConfig
 from reconciler.sandbox.http import API_PREFIX, Request, encode
 from reconciler.sandbox.seed import DEFAULT_SCALE
 from reconciler.sandbox.state import open_state
@@ -85,7 +84,7 @@ class InProcessTransport:
         return TransportResponse(status=response.status, headers=answer, body=data)
 
 
-class InProcessSandbox:
+class InProcessSandbox(RunningSandbox):
     """A sandbox answering in this process: `with InProcessSandbox(state, root) as sandbox:`."""
 
     def __init__(
@@ -101,22 +100,7 @@ class InProcessSandbox:
         self.institutions_root = Path(institutions_root)
         self.config = config or SandboxConfig()
         self.scale, self.seed = scale, seed
-        self._app: SandboxApp | None = None
         self._running = False
-
-    @property
-    def app(self) -> SandboxApp:
-        if self._app is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._app
-
-    @property
-    def request_log(self) -> RequestLog:
-        return self.app.log
-
-    def api_keys(self) -> dict[str, str]:
-        """slug → the API key the sandbox accepts for it."""
-        return self.app.api_keys()
 
     def transport(self, slug: str, *, key: str | None = None) -> InProcessTransport:
         """A transport calling as `slug` (with its own key, or `key`: a wrong one, say)."""

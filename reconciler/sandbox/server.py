@@ -25,8 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
-from reconciler.sandbox.app import SandboxApp, SandboxConfig
-from reconciler.sandbox.faults import RequestLog
+from reconciler.sandbox.app import RunningSandbox, SandboxApp, SandboxConfig
 from reconciler.sandbox.http import AlmaError, Request, Response, encode, error_response
 from reconciler.sandbox.seed import DEFAULT_SCALE, Progress
 from reconciler.sandbox.state import open_state
@@ -168,7 +167,7 @@ def _body_refusal(headers: Message) -> AlmaError | None:
     return None
 
 
-class SandboxServer:
+class SandboxServer(RunningSandbox):
     """A running sandbox: `with SandboxServer(state_dir, root) as sandbox: sandbox.base_url`.
 
     Every knob of the Alma it plays is in `config`; this class only adds where it listens and
@@ -193,7 +192,6 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.host, self.port = host, port
         self.scale, self.seed = scale, seed
-        self._app: SandboxApp | None = None
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -201,20 +199,6 @@ class SandboxServer:
     def base_url(self) -> str:
         """The URL to use as ALMA_API_URL (paths then start with /almaws/v1)."""
         return f"http://{self.host}:{self.port}"
-
-    @property
-    def app(self) -> SandboxApp:
-        if self._app is None:
-            raise RuntimeError("the sandbox is not running")
-        return self._app
-
-    @property
-    def request_log(self) -> RequestLog:
-        return self.app.log
-
-    def api_keys(self) -> dict[str, str]:
-        """slug → the API key the sandbox accepts for it."""
-        return self.app.api_keys()
 
     def start(self) -> SandboxServer:
         store = open_state(
