@@ -17,10 +17,10 @@ import queue
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 if sys.platform != "win32":
     import fcntl
@@ -136,6 +136,10 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+T = TypeVar("T")
+DERIVED_KEPT = 256  # results kept by Store.derived: search shuffles, group words
+
+
 class Store:
     """The SQLite database of one sandbox: open it, then read or write under its lock."""
 
@@ -148,8 +152,7 @@ class Store:
         # check_same_thread=False: the lock, not the thread, guards the writing connection.
         self._conn = self._connect()
         self._generation = 0  # commits through tx(), for caches of what the rows say
-        # derived orders of rows (a `q` search's shuffle), valid while version() is unchanged
-        self.derived: dict[object, tuple[tuple[int, int], object]] = {}
+        self._derived: dict[Hashable, tuple[tuple[int, int], Any]] = {}  # see derived()
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if self._conn.execute(
@@ -215,6 +218,23 @@ class Store:
                 self._writing.active = False
             self._conn.execute("COMMIT")
             self._generation += 1
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, kept under `key` until a row may have changed (version()).
+
+        For what is costly to work out from the rows and asked again and again (a search's
+        shuffle, an institution's group words). At most DERIVED_KEPT are kept; past that the
+        whole cache starts again, which costs one recomputation each.
+        """
+        version = self.version()
+        cached = self._derived.get(key)
+        if cached is not None and cached[0] == version:
+            return cast(T, cached[1])
+        value = compute()
+        if len(self._derived) >= DERIVED_KEPT:
+            self._derived.clear()
+        self._derived[key] = (version, value)
+        return value
 
     def version(self) -> tuple[int, int]:
         """Changes whenever any row may have: a commit here (tx) or by another connection or

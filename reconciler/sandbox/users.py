@@ -22,7 +22,7 @@ import json
 import re
 import zlib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from reconciler.sandbox.codetables import RECORD_TYPE_MAPPING, mapping_rows
 from reconciler.sandbox.context import Ctx, code, datestamp
@@ -39,8 +39,6 @@ from reconciler.sandbox.records import (
     user_row,
     words,
 )
-
-SHUFFLES_KEPT = 256  # derived results kept (Store.derived): shuffles of searches, group words
 
 ORDERS = {
     "": "last_name, first_name, primary_id",
@@ -70,23 +68,18 @@ def _group_codes_matching(ctx: Ctx, tokens: list[str]) -> list[str]:
 def _group_words(ctx: Ctx) -> dict[str, frozenset[str]]:
     """The words of every group code of the institution (in the table or held by a user) and
     of its description; kept until a row changes, as a plan asks this once per group."""
-    key = ("group-words", ctx.inst)
-    version = ctx.store.version()
-    cached = ctx.store.derived.get(key)
-    if cached is not None and cached[0] == version:
-        return cast(dict[str, frozenset[str]], cached[1])
-    described = dict(
-        ctx.store.all("SELECT code, description FROM groups WHERE inst = ?", (ctx.inst,))
-    )
-    for (held,) in ctx.store.all(
-        "SELECT DISTINCT user_group FROM users WHERE inst = ?", (ctx.inst,)
-    ):
-        described.setdefault(held, "")
-    found = {c: frozenset(words(c)) | frozenset(words(d)) for c, d in described.items()}
-    if len(ctx.store.derived) >= SHUFFLES_KEPT:
-        ctx.store.derived.clear()
-    ctx.store.derived[key] = (version, found)
-    return found
+
+    def work_out() -> dict[str, frozenset[str]]:
+        described = dict(
+            ctx.store.all("SELECT code, description FROM groups WHERE inst = ?", (ctx.inst,))
+        )
+        for (held,) in ctx.store.all(
+            "SELECT DISTINCT user_group FROM users WHERE inst = ?", (ctx.inst,)
+        ):
+            described.setdefault(held, "")
+        return {c: frozenset(words(c)) | frozenset(words(d)) for c, d in described.items()}
+
+    return ctx.store.derived(("group-words", ctx.inst), work_out)
 
 
 def _where(ctx: Ctx, query: str) -> tuple[str, list[Any]] | None:
@@ -172,25 +165,20 @@ def _shuffled_page(
 ) -> tuple[int, list[tuple[Any, ...]]]:
     """The match count and one page of a `q` search, in the query's own fixed shuffle.
 
-    The shuffle of a search is kept until a row changes (Store.version): every page of a
-    census, and every count, would otherwise hash and sort all the matches again, which at
-    scale 0.1 made the sandbox, not the client, the slow end of a plan.
+    The shuffle of a search is kept until a row changes (Store.derived): every page of a
+    census would otherwise hash and sort all of the search's matches again.
     """
-    key = ("q-shuffle", ctx.inst, where, tuple(args), query)
-    version = ctx.store.version()
-    cached = ctx.store.derived.get(key)
-    if cached is not None and cached[0] == version:
-        ids = cast(list[str], cached[1])
-    else:
-        ids = [
+
+    def shuffle() -> list[str]:
+        found = [
             str(row[0])
             for row in ctx.store.all(f"SELECT primary_id FROM users WHERE {where}", tuple(args))  # noqa: S608
         ]
         salt = f"{ctx.inst}\n{query}\n".encode()
-        ids.sort(key=lambda pid: hashlib.blake2b(salt + pid.encode(), digest_size=8).digest())
-        if len(ctx.store.derived) >= SHUFFLES_KEPT:
-            ctx.store.derived.clear()
-        ctx.store.derived[key] = (version, ids)
+        found.sort(key=lambda pid: hashlib.blake2b(salt + pid.encode(), digest_size=8).digest())
+        return found
+
+    ids = ctx.store.derived(("q-shuffle", ctx.inst, where, tuple(args), query), shuffle)
     wanted = ids[offset : offset + limit]
     if not wanted:
         return len(ids), []
