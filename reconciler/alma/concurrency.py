@@ -127,8 +127,6 @@ def map_concurrently(
     The first exception (in item order) is raised once every started call has finished; a
     caller that must carry on past one failure (one user's move) catches inside `fn`.
     """
-    if max_workers < 1:
-        raise ValueError("max_workers must be at least 1")
     with FanOutPool(max_workers) as pool:
         futures = [pool.submit(fn, item) for item in items]
     return [future.result() for future in futures]
@@ -142,8 +140,6 @@ def iter_concurrently(
     At most twice `max_workers` calls are started ahead of the one the caller waits for, so
     a long walk (every page of a large institution) holds a few results, never all of them.
     """
-    if max_workers < 1:
-        raise ValueError("max_workers must be at least 1")
     window = 2 * max_workers
     pending: deque[Future[R]] = deque()
     with FanOutPool(max_workers) as pool:
