@@ -127,11 +127,11 @@ def main() -> int:
         # the first reads of a freshly seeded SQLite file are slow for reasons that are the
         # sandbox's, not the survey's: warm it once, then measure
         survey_all(desired, histories, env, today)
-        server = env["ALMA_API_URL"]
-        server_cpu = server.cpu_seconds() if isinstance(server, SandboxUrl) else None
+        server = env["ALMA_API_URL"]  # a SandboxUrl when the sandbox has its own process
+        separate_sandbox = isinstance(server, SandboxUrl)
+        server_cpu = server.cpu_seconds() if separate_sandbox else 0.0
         result, wall, cpu = survey_all(desired, histories, env, today)
-        if server_cpu is not None and isinstance(server, SandboxUrl):
-            server_cpu = server.cpu_seconds() - server_cpu
+        server_cpu = server.cpu_seconds() - server_cpu if separate_sandbox else 0.0
         calls = {slug: ledger.calls for slug, ledger in result.ledgers.items()}
         at_rate = {slug: calls[slug] / rates[slug] for slug in calls}
         slowest = max(at_rate, key=lambda slug: at_rate[slug])
@@ -160,7 +160,7 @@ def main() -> int:
     print(f"API calls, slowest institution   {calls[slowest]} ({slowest}, {rates[slowest]:g}/s)")
     print(f"wall time at {args.latency_ms} ms latency       {wall:.2f} s")
     print(f"CPU time of this process         {cpu:.2f} s (all threads)")
-    if server_cpu is not None:
+    if separate_sandbox:
         print(
             f"CPU time of the sandbox          {server_cpu:.2f} s (one process serving every call,"
             " on the same 2 cores)"
