@@ -1,10 +1,12 @@
 """The sandbox application: authentication, thresholds, faults, routing, the request log.
 
-One `handle(request)` call per request, in the caller's thread: a handler thread of the HTTP
-server (`server.py`), or the client's own thread in-process (`inprocess.py`). The order follows
-Alma's gateway: the key decides the institution (bad key: XML error, whatever was asked), then
-governance thresholds, then the endpoint. Latency and slow responses sleep in the calling
-thread, so concurrent requests are never serialised by the knobs.
+A request is answered in two steps: `admit` (route, key, the fault drawn for it, and how long
+the answer must wait) and `complete` (thresholds, the endpoint, the request log). The order
+follows Alma's gateway: the key decides the institution (bad key: XML error, whatever was
+asked), then governance thresholds, then the endpoint. The wait between the two steps is the
+caller's: `handle` sleeps in the caller's thread (the client's own thread in-process,
+`inprocess.py`), the HTTP server (`server.py`) awaits it on its event loop, so that concurrent
+requests are never serialised by the knobs.
 """
 
 from __future__ import annotations
@@ -75,6 +77,18 @@ class _Institution:
     name: str
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What `SandboxApp.admit` decided about a request before its answer is made."""
+
+    template: str  # the route's template, the request log's key ("<unknown>": no route)
+    found: tuple[Route, dict[str, str]] | None
+    institution: _Institution | None  # None when the key was refused
+    fault: Fault
+    delay: float  # seconds the answer waits (an injected slow answer)
+    refusal: AlmaError | None = None  # the key's or the path's error, answered by complete()
+
+
 class SandboxApp:
     """Answers parsed requests; returns None for a request whose connection must be dropped."""
 
@@ -136,27 +150,51 @@ class SandboxApp:
         return inst
 
     def handle(self, request: Request) -> Response | None:
+        """The answer to one request, waiting in this thread as Alma would take its time."""
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
-        slug, template = "", "<unknown>"
+        admission = self.admit(request)
+        if admission.delay:
+            time.sleep(admission.delay)
+        return self.complete(request, admission)
+
+    @property
+    def latency(self) -> float:
+        """Seconds added before every answer (SandboxConfig.latency_ms)."""
+        return self.config.latency_ms / 1000
+
+    def admit(self, request: Request) -> Admission:
+        """Route and key of a request, and the fault drawn for it (with its added delay)."""
+        found = None
         try:
             found = self.router.match(request.method, request.path)
-            template = found[0].template if found else template
             inst = self._authenticate(request)
-            slug = inst.slug
-            fault, delay = self.faults.draw(slug)
-            if delay:
-                time.sleep(delay)
+        except AlmaError as error:
+            template = found[0].template if found else "<unknown>"
+            return Admission(template, found, None, Fault.NONE, 0.0, error)
+        template = found[0].template if found else "<unknown>"
+        fault, delay = self.faults.draw(inst.slug)
+        return Admission(template, found, inst, fault, delay)
+
+    def complete(self, request: Request, admission: Admission) -> Response | None:
+        """The answer to an admitted request; None when its connection must be dropped."""
+        slug = admission.institution.slug if admission.institution else ""
+        try:
+            if admission.refusal is not None:
+                raise admission.refusal
+            inst = admission.institution
+            assert inst is not None  # noqa: S101 - admit sets one or the other
+            fault, found = admission.fault, admission.found
             if fault is Fault.LOST_ANSWER:
                 with contextlib.suppress(AlmaError):  # whatever the answer, it never arrives
                     self._answer(request, inst, Fault.NONE, found)
             if fault in (Fault.DROP, Fault.LOST_ANSWER):
-                self.log.add(LoggedRequest(slug, request.method, template, 0))
+                self.log.add(LoggedRequest(slug, request.method, admission.template, 0))
                 return None
             response = self._answer(request, inst, fault, found)
         except AlmaError as error:
             response = error_response(error, request)
-        self.log.add(LoggedRequest(slug, request.method, template, response.status))
+        self.log.add(LoggedRequest(slug, request.method, admission.template, response.status))
         return response
 
     def _answer(

@@ -15,9 +15,10 @@ Design decisions:
 - An injected dropped connection becomes the `AlmaNetworkError` that `Urllib3Transport`
   raises for a real one, so retry code is exercised the same way.
 - What only a socket can show stays on `SandboxServer`: connection pooling, keep-alive, time-
-  outs, a closed socket, the `requests` error mapping.
-- The app answers in the calling thread; the client's worker threads call it concurrently,
-  just as the server's handler threads do.
+  outs, a closed socket, the transport's error mapping.
+- The app answers in the calling thread, and the client's worker threads call it
+  concurrently (the HTTP listener calls it from its one event loop instead). Latency and slow
+  answers sleep in the calling thread, so they never serialise the calls.
 - The core never imports this module (import-linter); it imports the client's `Transport`
   vocabulary, never the other way round.
 """

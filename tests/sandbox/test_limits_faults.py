@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from reconciler.sandbox import FaultConfig, InProcessSandbox, SandboxServer
+from reconciler.sandbox import FaultConfig, InProcessSandbox, SandboxServer, listener
 from reconciler.sandbox import app as sandbox_app
 
 from .conftest import Client, HttpClient, xml_root
@@ -148,16 +149,26 @@ class RecordedSleeps:
 def test_latency_does_not_serialise_requests(
     make_http_sandbox: Callable[..., SandboxServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Latency sleeps in each handler thread: 8 parallel calls are all asleep at once."""
-    sleeps = RecordedSleeps(meet=8)
-    monkeypatch.setattr(sandbox_app, "time", sleeps)
+    """Latency is a timer on the listener's loop: 8 parallel calls all wait at once."""
+    paused: list[float] = []
+    everyone = asyncio.Event()
+
+    async def pause(seconds: float) -> None:
+        # each waits until all 8 are waiting: a listener that served one request at a time
+        # would never get there (the timeout is a liveness limit, not a timing assertion)
+        paused.append(seconds)
+        if len(paused) == 8:
+            everyone.set()
+        await asyncio.wait_for(everyone.wait(), timeout=30)
+
+    monkeypatch.setattr(listener, "_pause", pause)
     server = make_http_sandbox(latency_ms=300)
     with ThreadPoolExecutor(8) as pool:
         statuses = list(
             pool.map(lambda _: HttpClient(server).get("/conf/jobs").status_code, range(8))
         )
     assert statuses == [200] * 8
-    assert sleeps.slept == [0.3] * 8
+    assert paused == [0.3] * 8
 
 
 def test_slow_responses(

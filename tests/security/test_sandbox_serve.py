@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from reconciler.sandbox.server import LISTEN_BACKLOG, MAX_BODY_BYTES, _HttpServer
+from reconciler.sandbox.listener import LISTEN_BACKLOG, MAX_BODY_BYTES, listening_socket
 
 from ..fixture_tree import HttpSandboxFactory
 
@@ -100,8 +100,8 @@ def test_deeply_nested_xml_is_a_400_not_a_500(make_http_sandbox: HttpSandboxFact
 def test_the_listen_backlog_holds_a_burst_of_connections() -> None:
     """With nobody accepting yet, 100 connections still complete their handshake (backlog 128)."""
     assert LISTEN_BACKLOG >= 128
-    server = _HttpServer(("127.0.0.1", 0))
-    port = int(server.server_address[1])
+    server = listening_socket("127.0.0.1", 0)
+    port = int(server.getsockname()[1])
     opened: list[socket.socket] = []
     try:
         for _ in range(100):
@@ -110,14 +110,15 @@ def test_the_listen_backlog_holds_a_burst_of_connections() -> None:
     finally:
         for conn in opened:
             conn.close()
-        server.server_close()
+        server.close()
     assert len(opened) == 100
 
 
 def test_a_client_hanging_up_mid_answer_writes_nothing_to_stderr(
     make_http_sandbox: HttpSandboxFactory, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """A reset connection while the sandbox answers leaves stderr empty, and stop() joins."""
+    """A reset connection while the sandbox answers leaves stderr empty, and stop() ends the
+    listener's thread."""
     server = make_http_sandbox(latency_ms=150)
     key = next(iter(server.api_keys().values()))
     for _ in range(3):
@@ -131,15 +132,52 @@ def test_a_client_hanging_up_mid_answer_writes_nothing_to_stderr(
         conn.close()
     time.sleep(0.5)  # let the handlers try to answer the vanished clients
     server.stop()
-    assert not [t for t in threading.enumerate() if "_serve_one" in t.name]
+    assert not [t for t in threading.enumerate() if t.name == "sandbox-http"]
     assert capfd.readouterr().err == ""
 
 
 def test_stop_closes_idle_keep_alive_connections(make_http_sandbox: HttpSandboxFactory) -> None:
-    """A client that keeps its connection open does not keep a handler thread past stop()."""
+    """A client that keeps its connection open is hung up on by stop(), which ends the
+    listener's thread; the client's next call on that connection fails instead of hanging."""
     server = make_http_sandbox()
-    session = requests.Session()
-    session.get(server.base_url + "/almaws/v1/conf/code-tables", timeout=10)  # keep-alive
+    conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    conn.sendall(b"GET /almaws/v1/conf/code-tables HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert conn.recv(65536).startswith(b"HTTP/1.1 400")  # no key; the connection stays open
     server.stop()
-    session.close()
-    assert not [t for t in threading.enumerate() if "_serve_one" in t.name]
+    assert not [t for t in threading.enumerate() if t.name == "sandbox-http"]
+    try:
+        assert conn.recv(65536) == b""  # closed by the sandbox
+    except ConnectionResetError:
+        pass  # or reset: either way nobody is left serving it
+    finally:
+        conn.close()
+
+
+def test_a_head_that_is_not_http_gets_400_and_a_hang_up(
+    make_http_sandbox: HttpSandboxFactory,
+) -> None:
+    """A request line that is not `METHOD TARGET HTTP/1.x` gets 400 and the connection closes."""
+    server = make_http_sandbox()
+    assert _raw_request(server.port, "HELLO\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert server.request_log.entries == ()
+
+
+def test_an_oversized_head_gets_431(make_http_sandbox: HttpSandboxFactory) -> None:
+    """Headers past 64 KB are refused (431) before the app sees the request."""
+    server = make_http_sandbox()
+    head = f"GET {CODE_TABLE} HTTP/1.1\r\nX-Filler: {'a' * 70_000}\r\n\r\n"
+    assert _raw_request(server.port, head).startswith(b"HTTP/1.1 431")
+    assert server.request_log.entries == ()
+
+
+def test_keep_alive_serves_several_requests_and_connection_close_ends_it(
+    make_http_sandbox: HttpSandboxFactory,
+) -> None:
+    """Two requests on one connection get two answers; `Connection: close` is honoured."""
+    server = make_http_sandbox()
+    first = f"GET {CODE_TABLE} HTTP/1.1\r\nHost: x\r\n\r\n"
+    last = f"GET {CODE_TABLE} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = _raw_request(server.port, first + last)
+    assert answer.count(b"HTTP/1.1 400") == 2
+    assert answer.rstrip().endswith(b"</web_service_result>")
+    assert b"Connection: close" in answer
