@@ -137,13 +137,7 @@ def list_users(ctx: Ctx, req: Request) -> Response:
         args.extend(found[1])
         count, rows = _shuffled_page(ctx, where, args, query, limit=limit, offset=offset)
     else:
-        total = ctx.store.one(f"SELECT COUNT(*) FROM users WHERE {where}", tuple(args))  # noqa: S608
-        count = int(total[0]) if total else 0
-        rows = ctx.store.all(
-            f"SELECT record, primary_id FROM users WHERE {where} "  # noqa: S608
-            f"ORDER BY {order} LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        )
+        count, rows = _ordered_page(ctx, where, args, order, limit=limit, offset=offset)
     if ctx.faults is not None:
         dropped = ctx.faults.dropped_from_page(len(rows))
         rows = [row for index, row in enumerate(rows) if index not in dropped]
@@ -179,9 +173,36 @@ def _shuffled_page(
         return found
 
     ids = ctx.store.derived(("q-shuffle", ctx.inst, where, tuple(args), query), shuffle)
-    wanted = ids[offset : offset + limit]
+    return len(ids), _rows_of(ctx, ids[offset : offset + limit])
+
+
+def _ordered_page(
+    ctx: Ctx, where: str, args: Sequence[Any], order: str, *, limit: int, offset: int
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """The match count and one page of a list without `q`, in `order`.
+
+    The ordered ids are kept until a row changes (Store.derived), as a search's shuffle is:
+    a COUNT and an `ORDER BY ... OFFSET` per page stepped over every row before the page
+    again and again, and were a third of a census page's CPU.
+    """
+
+    def ordered() -> list[str]:
+        return [
+            str(row[0])
+            for row in ctx.store.all(
+                f"SELECT primary_id FROM users WHERE {where} ORDER BY {order}",  # noqa: S608
+                tuple(args),
+            )
+        ]
+
+    ids = ctx.store.derived(("ordered", ctx.inst, where, tuple(args), order), ordered)
+    return len(ids), _rows_of(ctx, ids[offset : offset + limit])
+
+
+def _rows_of(ctx: Ctx, wanted: list[str]) -> list[tuple[Any, ...]]:
+    """(record, primary_id) of these users of the institution, in the order given."""
     if not wanted:
-        return len(ids), []
+        return []
     found = {
         str(row[1]): row
         for row in ctx.store.all(
@@ -190,7 +211,7 @@ def _shuffled_page(
             (ctx.inst, *wanted),
         )
     }
-    return len(ids), [found[pid] for pid in wanted if pid in found]
+    return [found[pid] for pid in wanted if pid in found]
 
 
 def _full_item_json(ctx: Ctx, blob: bytes, primary_id: str) -> bytes:
