@@ -224,7 +224,7 @@ class Urllib3Transport:
         self._pool.close()
 
 
-_CHUNK = 1 << 16
+_CHUNK = 1 << 18  # a census page (100 full users, about 200 KB) in one read when it has arrived
 REDACTED = "****"
 MIN_SCRUBBED_KEY = 8
 
