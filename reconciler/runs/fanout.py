@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from reconciler.alma import AlmaClient, CallLedger, LedgerSummary
-from reconciler.alma.concurrency import FanOutPool
+from reconciler.alma.concurrency import FanOutPool, coarse_thread_switching
 from reconciler.alma.ratelimit import consortium_limiter
 from reconciler.errors import ReconcilerError
 from reconciler.model import Institution
@@ -81,7 +81,8 @@ def for_each_institution(
     ordered = sorted(institutions, key=lambda institution: institution.slug)
     if not ordered:
         return {}
-    with FanOutPool(max(1, min(parallel, len(ordered)))) as pool:
+    # hundreds of worker threads: fewer, longer turns of the GIL (alma/concurrency.py)
+    with coarse_thread_switching(), FanOutPool(max(1, min(parallel, len(ordered)))) as pool:
         futures = [pool.submit(run_one, institution) for institution in ordered]
     return {run.slug: run for run in (future.result() for future in futures)}
 

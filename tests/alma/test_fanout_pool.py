@@ -1,13 +1,15 @@
-"""FanOutPool: the standard executor's submit and with, workers capped, every task awaited."""
+"""FanOutPool: the standard executor's submit and with, workers capped, every task awaited;
+and the coarse thread switching a fan-out runs under."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from concurrent.futures import CancelledError
 
 import pytest
 
-from reconciler.alma.concurrency import FanOutPool
+from reconciler.alma.concurrency import FanOutPool, coarse_thread_switching
 
 
 class Stop(BaseException):
@@ -80,3 +82,42 @@ def test_cancelled_tasks_never_run_and_a_closed_pool_takes_no_more() -> None:
     assert ran == []
     with pytest.raises(RuntimeError):
         pool.submit(ran.append, 9)
+
+
+def test_coarse_thread_switching_sets_the_interval_and_gives_it_back() -> None:
+    """Inside, the switch interval is the coarse one; after, even after an error, the old one."""
+    before = sys.getswitchinterval()
+    inside: list[float] = []
+
+    def failing_fan_out() -> None:
+        with coarse_thread_switching(0.02):
+            inside.append(sys.getswitchinterval())
+            raise RuntimeError("a failed fan-out")
+
+    with pytest.raises(RuntimeError):
+        failing_fan_out()
+    assert inside == [pytest.approx(max(0.02, before), abs=1e-5)]
+    assert sys.getswitchinterval() == pytest.approx(before, abs=1e-5)
+
+
+def test_coarse_thread_switching_nests_and_never_shortens() -> None:
+    """Overlapping uses restore only at the outermost end; a longer interval is kept."""
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.05)
+        with coarse_thread_switching(0.02):
+            assert sys.getswitchinterval() == pytest.approx(0.05, abs=1e-5)  # already coarser: kept
+            with coarse_thread_switching(0.02):
+                pass
+            assert sys.getswitchinterval() == pytest.approx(0.05, abs=1e-5)
+        assert sys.getswitchinterval() == pytest.approx(0.05, abs=1e-5)
+        sys.setswitchinterval(0.005)
+        with coarse_thread_switching(0.02):
+            with coarse_thread_switching(0.02):
+                assert sys.getswitchinterval() == pytest.approx(0.02, abs=1e-5)
+            assert sys.getswitchinterval() == pytest.approx(
+                0.02, abs=1e-5
+            )  # the outer one still runs
+        assert sys.getswitchinterval() == pytest.approx(0.005, abs=1e-5)
+    finally:
+        sys.setswitchinterval(before)
