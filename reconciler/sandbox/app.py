@@ -1,12 +1,12 @@
 """The sandbox application: authentication, thresholds, faults, routing, the request log.
 
-A request is answered in two steps: `admit` (route, key, the fault drawn for it, and how long
-the answer must wait) and `complete` (thresholds, the endpoint, the request log). The order
-follows Alma's gateway: the key decides the institution (bad key: XML error, whatever was
-asked), then governance thresholds, then the endpoint. The wait between the two steps is the
-caller's: `handle` sleeps in the caller's thread (the client's own thread in-process,
-`inprocess.py`), the HTTP server (`server.py`) awaits it on its event loop, so that concurrent
-requests are never serialised by the knobs.
+A request is answered in two steps. `admit` is what Alma's gateway decides as the request
+arrives: the key decides the institution (bad key: XML error, whatever was asked), the
+per-second threshold counts the arrival, and the fault and the time the answer takes are
+drawn. `complete` answers: the daily threshold, then the endpoint, then the request log. The
+wait between the two is the caller's: `handle` sleeps in the caller's thread (the client's own
+thread in-process, `inprocess.py`), the HTTP listener (`listener.py`) awaits it on its event
+loop, so that concurrent requests are never serialised by the knobs.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from reconciler.sandbox.store import Store
 
 DEFAULT_DAILY_LIMIT = 250_000
 UNAUTHORIZED = "API-key not defined or not configured to allow this API."
+PER_SECOND_MESSAGE = "HTTP requests are more than allowed per second"
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ class Admission:
     found: tuple[Route, dict[str, str]] | None
     institution: _Institution | None  # None when the key was refused
     fault: Fault
-    delay: float  # seconds the answer waits (an injected slow answer)
-    refusal: AlmaError | None = None  # the key's or the path's error, answered by complete()
+    wait: float  # seconds before the answer: the latency, plus an injected slow answer's delay
+    refusal: AlmaError | None = None  # key, path or threshold refused it; complete() answers
 
 
 class SandboxApp:
@@ -151,30 +152,33 @@ class SandboxApp:
 
     def handle(self, request: Request) -> Response | None:
         """The answer to one request, waiting in this thread as Alma would take its time."""
-        if self.config.latency_ms:
-            time.sleep(self.config.latency_ms / 1000)
         admission = self.admit(request)
-        if admission.delay:
-            time.sleep(admission.delay)
+        if admission.wait:
+            time.sleep(admission.wait)
         return self.complete(request, admission)
 
-    @property
-    def latency(self) -> float:
-        """Seconds added before every answer (SandboxConfig.latency_ms)."""
-        return self.config.latency_ms / 1000
-
     def admit(self, request: Request) -> Admission:
-        """Route and key of a request, and the fault drawn for it (with its added delay)."""
+        """What Alma's gateway decides as a request arrives: route, key, the per-second
+        threshold, and the fault drawn for it with the time its answer takes.
+
+        The threshold counts arrivals, as Alma's gateway does, before the answer's latency:
+        counted after it, answers that a busy server let out together looked like a burst
+        the client never sent.
+        """
         found = None
+        latency = self.config.latency_ms / 1000
         try:
             found = self.router.match(request.method, request.path)
             inst = self._authenticate(request)
         except AlmaError as error:
             template = found[0].template if found else "<unknown>"
-            return Admission(template, found, None, Fault.NONE, 0.0, error)
+            return Admission(template, found, None, Fault.NONE, latency, error)
         template = found[0].template if found else "<unknown>"
         fault, delay = self.faults.draw(inst.slug)
-        return Admission(template, found, inst, fault, delay)
+        refusal = None
+        if not self.limiter.allow(inst.slug):
+            refusal = AlmaError(429, "PER_SECOND_THRESHOLD", PER_SECOND_MESSAGE)
+        return Admission(template, found, inst, fault, latency + delay, refusal)
 
     def complete(self, request: Request, admission: Admission) -> Response | None:
         """The answer to an admitted request; None when its connection must be dropped."""
@@ -183,7 +187,7 @@ class SandboxApp:
             if admission.refusal is not None:
                 raise admission.refusal
             inst = admission.institution
-            assert inst is not None  # noqa: S101 - admit sets one or the other
+            assert inst is not None  # noqa: S101 - admit refuses every request without one
             fault, found = admission.fault, admission.found
             if fault is Fault.LOST_ANSWER:
                 with contextlib.suppress(AlmaError):  # whatever the answer, it never arrives
@@ -206,10 +210,8 @@ class SandboxApp:
     ) -> Response:
         if fault is Fault.ERROR_5XX:
             raise AlmaError(500, "INTERNAL_SERVER_ERROR", "Internal server error (injected).")
-        if fault is Fault.THROTTLED or not self.limiter.allow(inst.slug):
-            raise AlmaError(
-                429, "PER_SECOND_THRESHOLD", "HTTP requests are more than allowed per second"
-            )
+        if fault is Fault.THROTTLED:
+            raise AlmaError(429, "PER_SECOND_THRESHOLD", PER_SECOND_MESSAGE)
         remaining = self.quota.take(inst.slug)
         if remaining is None:
             raise AlmaError(429, "DAILY_THRESHOLD", "Daily API Request Threshold has been reached")

@@ -137,7 +137,12 @@ def dumps(value: Any) -> str:
 
 
 T = TypeVar("T")
-DERIVED_KEPT = 256  # results kept by Store.derived: search shuffles, group words
+# Results kept by Store.derived (search shuffles, ordered ids, group words). A plan of all 40
+# at scale 0.1 asks some 600 (a count per group is a search); at 256 the cache started again
+# two or three times a plan, and each restart recomputed the big orders in one burst that held
+# the listener's loop for up to 190 ms (a 429 in one plan of three). Most entries are a
+# search's few ids; all of them together hold about two ids per user of the consortium.
+DERIVED_KEPT = 4096
 
 
 class Store:
@@ -223,8 +228,8 @@ class Store:
         """`compute()`, kept under `key` until a row may have changed (version()).
 
         For what is costly to work out from the rows and asked again and again (a search's
-        shuffle, an institution's group words). At most DERIVED_KEPT are kept; past that the
-        whole cache starts again, which costs one recomputation each.
+        shuffle, a list's order, an institution's group words). At most DERIVED_KEPT are kept;
+        past that the whole cache starts again, which costs one recomputation each.
         """
         version = self.version()
         cached = self._derived.get(key)
