@@ -178,7 +178,11 @@ def census_all(client: AlmaClient, today: date) -> FullCensus:
         tallies = {}
 
         def keep(user: User, tallies: dict[str, GroupTally] = tallies) -> None:
-            group = code_of(user.get("user_group"))
+            # normalise.code_of written out: this runs once per user of the consortium
+            field: object = user.get("user_group")
+            if isinstance(field, dict):
+                field = field.get("value")
+            group = "" if field is None else str(field).strip()
             tally = tallies.get(group)
             if tally is None:
                 tally = tallies[group] = GroupTally(group, today)
