@@ -82,12 +82,16 @@ class _Institution:
 class Admission:
     """What `SandboxApp.admit` decided about a request before its answer is made."""
 
-    template: str  # the route's template, the request log's key ("<unknown>": no route)
     found: tuple[Route, dict[str, str]] | None
     institution: _Institution | None  # None when the key was refused
     fault: Fault
     wait: float  # seconds before the answer: the latency, plus an injected slow answer's delay
     refusal: AlmaError | None = None  # key, path or threshold refused it; complete() answers
+
+    @property
+    def template(self) -> str:
+        """The route's template, the request log's key ("<unknown>": no route)."""
+        return self.found[0].template if self.found else "<unknown>"
 
 
 class SandboxApp:
@@ -171,14 +175,12 @@ class SandboxApp:
             found = self.router.match(request.method, request.path)
             inst = self._authenticate(request)
         except AlmaError as error:
-            template = found[0].template if found else "<unknown>"
-            return Admission(template, found, None, Fault.NONE, latency, error)
-        template = found[0].template if found else "<unknown>"
+            return Admission(found, None, Fault.NONE, latency, error)
         fault, delay = self.faults.draw(inst.slug)
         refusal = None
         if not self.limiter.allow(inst.slug):
             refusal = AlmaError(429, "PER_SECOND_THRESHOLD", PER_SECOND_MESSAGE)
-        return Admission(template, found, inst, fault, latency + delay, refusal)
+        return Admission(found, inst, fault, latency + delay, refusal)
 
     def complete(self, request: Request, admission: Admission) -> Response | None:
         """The answer to an admitted request; None when its connection must be dropped."""

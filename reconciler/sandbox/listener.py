@@ -142,11 +142,12 @@ class Listener:
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        # ends when the client leaves or an answer was the connection's last
+        hang_up = contextlib.suppress(_Closing, ConnectionError, asyncio.IncompleteReadError)
         try:
-            while True:
-                await self._exchange(reader, writer)
-        except (_Closing, ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client left, or this answer was the connection's last
+            with hang_up:
+                while True:
+                    await self._exchange(reader, writer)
         except Exception:  # a listener bug must end one connection, never the loop
             logger.debug("sandbox connection ended with an error", exc_info=True)
         finally:
@@ -196,11 +197,7 @@ async def _pause(seconds: float) -> None:
 def _parse_head(head: bytes) -> tuple[str, str, dict[str, str], bool] | None:
     """Method, target, headers (lower-case names, last one wins) and keep-alive; None when the
     head is not HTTP/1.x."""
-    try:
-        text = head.decode("iso-8859-1")
-    except UnicodeDecodeError:  # pragma: no cover - every byte is a latin-1 character
-        return None
-    lines = text.split("\r\n")
+    lines = head.decode("iso-8859-1").split("\r\n")  # every byte is a latin-1 character
     parts = lines[0].split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         return None

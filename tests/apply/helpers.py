@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -65,3 +68,29 @@ def dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", ""])
     process.wait()
     return process.pid
+
+
+def kill_9_when(
+    base_url: str, key: str, folder: Path, slug: str, ready: Callable[[str], bool], *flags: str
+) -> Path:
+    """Run crash_runner.py (an apply of `slug` journaling into `folder`) in a subprocess and
+    SIGKILL it as soon as its journal's text satisfies `ready`; the journal's path."""
+    runner = Path(__file__).with_name("crash_runner.py")
+    process = subprocess.Popen(
+        [sys.executable, str(runner), base_url, key, str(folder), *flags],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            journals = list(folder.glob(f"{slug}-*.jsonl"))
+            if journals and ready(journals[0].read_text()):
+                break
+            assert process.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    (journal,) = folder.glob(f"{slug}-*.jsonl")
+    return journal

@@ -9,11 +9,6 @@ job going on in the sandbox as it would in Alma); two use a real SIGKILL of a su
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -30,7 +25,15 @@ from reconciler.planning import plan_file
 from reconciler.sandbox import FaultConfig, JobTiming, SandboxServer
 
 from .conftest import QUICK_POLLS, SLUG, ClientFactory, SandboxFactory, bulk_state, retire
-from .helpers import TODAY, everyone, groups_by_code, new_journal, plan_of, without_group
+from .helpers import (
+    TODAY,
+    everyone,
+    groups_by_code,
+    kill_9_when,
+    new_journal,
+    plan_of,
+    without_group,
+)
 
 FAILS_EVERY = 20  # the job leaves every 20th member: the residue the mop-up moves
 # long enough that a process killed once the run is journaled leaves it running (about 0.45 s)
@@ -224,25 +227,14 @@ def test_bulk_resume_after_kill_9_of_a_real_process(
     server = bulk_sandbox(make_sandbox, latency_ms=20, job_timing=SLOW_JOB)
     client = make_client(server)
     before = everyone(client)
-    runner = Path(__file__).with_name("crash_runner.py")
-    key = server.api_keys()[SLUG]
-    process = subprocess.Popen(
-        [sys.executable, str(runner), server.base_url, key, str(tmp_path), "--bulk"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    journal = kill_9_when(
+        server.base_url,
+        server.api_keys()[SLUG],
+        tmp_path,
+        SLUG,
+        lambda text: f'"kind":"{kill_at}"' in text,
+        "--bulk",
     )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            journals = list(tmp_path.glob(f"{SLUG}-*.jsonl"))
-            if journals and f'"kind":"{kill_at}"' in journals[0].read_text():
-                break
-            assert process.poll() is None, "the run ended before it could be killed"
-            time.sleep(0.005)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-    (journal,) = tmp_path.glob(f"{SLUG}-*.jsonl")
     plan = plan_file.load(tmp_path / "plan.json").institutions[0]
     state = staff_retired(client, seeded_desired)
     resume(client, state, plan, journal)

@@ -6,11 +6,6 @@ write, as after kill -9, leaving calls in flight); a few use a real SIGKILL of a
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +20,15 @@ from reconciler.model.plan import InstitutionPlan
 from reconciler.planning import plan_file
 
 from .conftest import SLUG, ClientFactory, SandboxFactory, retire, retiring
-from .helpers import TODAY, everyone, groups_by_code, new_journal, plan_of, without_group
+from .helpers import (
+    TODAY,
+    everyone,
+    groups_by_code,
+    kill_9_when,
+    new_journal,
+    plan_of,
+    without_group,
+)
 
 CRASH_POINTS = (1, 2, 3, 4, 5, 6, 7, 9, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38, 40, 41, 42, 43)
 
@@ -91,25 +94,13 @@ def test_resume_after_kill_9_of_a_real_process(
     server = make_sandbox(latency_ms=40)
     client = make_client(server)
     before = everyone(client)
-    runner = Path(__file__).with_name("crash_runner.py")
-    key = server.api_keys()[SLUG]
-    process = subprocess.Popen(
-        [sys.executable, str(runner), server.base_url, key, str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    journal = kill_9_when(
+        server.base_url,
+        server.api_keys()[SLUG],
+        tmp_path,
+        SLUG,
+        lambda text: len(text.splitlines()) >= lines_before_kill,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            journals = list(tmp_path.glob(f"{SLUG}-*.jsonl"))
-            if journals and len(journals[0].read_text().splitlines()) >= lines_before_kill:
-                break
-            assert process.poll() is None, "the run ended before it could be killed"
-            time.sleep(0.01)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-    (journal,) = tmp_path.glob(f"{SLUG}-*.jsonl")
     plan = plan_file.load(tmp_path / "plan.json").institutions[0]
     state = retiring(client, seeded_desired, retire("STAFF", "01"))
     resume(client, state, plan, journal)

@@ -3,6 +3,7 @@ and not a word on stderr when a client hangs up."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -145,12 +146,8 @@ def test_stop_closes_idle_keep_alive_connections(make_http_sandbox: HttpSandboxF
     assert conn.recv(65536).startswith(b"HTTP/1.1 400")  # no key; the connection stays open
     server.stop()
     assert not [t for t in threading.enumerate() if t.name == "sandbox-http"]
-    try:
-        assert conn.recv(65536) == b""  # closed by the sandbox
-    except ConnectionResetError:
-        pass  # or reset: either way nobody is left serving it
-    finally:
-        conn.close()
+    with conn, contextlib.suppress(ConnectionResetError):  # reset: nobody is left serving it
+        assert conn.recv(65536) == b""  # or closed by the sandbox
 
 
 def test_a_head_that_is_not_http_gets_400_and_a_hang_up(
