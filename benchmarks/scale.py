@@ -54,7 +54,7 @@ from benchmarks.sandbox_process import sandbox_process  # noqa: E402
 from reconciler.alma import AlmaClient, TokenBucket  # noqa: E402
 from reconciler.alma.credentials import read_api_key  # noqa: E402
 from reconciler.alma.regions import api_root  # noqa: E402
-from reconciler.alma.transport import Urllib3Transport  # noqa: E402
+from reconciler.alma.transport import HttpTransport  # noqa: E402
 from reconciler.desired import load_desired_state  # noqa: E402
 from reconciler.model import DesiredState, Institution  # noqa: E402
 from reconciler.reading.census import census_all  # noqa: E402
@@ -212,7 +212,7 @@ def client_cpu_on_replay(institution: Institution, url: str, runs: int = 3) -> F
     """(a): record the institution's census pages once, replay them `runs` times."""
     env = sandbox_env(url, DesiredState(()))
     env[institution.api_key_env] = f"sandbox-{institution.slug}"
-    http = Urllib3Transport(
+    http = HttpTransport(
         api_root(institution.region, env), read_api_key(institution.api_key_env, env)
     )
     recorder = RecordingTransport(http)

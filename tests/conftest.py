@@ -7,8 +7,8 @@ real clients for it (the sandbox in-process, or over HTTP where a socket matters
 
 `make_sandbox` opens an `InProcessSandbox` (no socket, no server thread); `make_http_sandbox`
 starts a `SandboxServer` on 127.0.0.1 (port 0), and `make_client` then goes over
-`Urllib3Transport`: for what only HTTP shows (dropped connections, the connection pool, what
-`requests` and urllib3 might log). The state is seeded once per session and copied for each
+`HttpTransport`: for what only HTTP shows (dropped connections, the connection pool, what
+anything might log on the way). The state is seeded once per session and copied for each
 sandbox, so tests that write never see each other's changes; every sandbox is stopped after
 its test. An area narrows the tree or changes the scale by overriding `institutions_root` or
 `seed_scale` in its own conftest.

@@ -23,7 +23,7 @@ from reconciler.alma.ratelimit import TokenBucket
 from reconciler.alma.regions import api_root
 from reconciler.alma.requesting import Requester
 from reconciler.alma.retry import RetryPolicy
-from reconciler.alma.transport import DEFAULT_TIMEOUTS, Timeouts, Transport, Urllib3Transport
+from reconciler.alma.transport import DEFAULT_TIMEOUTS, HttpTransport, Timeouts, Transport
 from reconciler.alma.users import UserEndpoints
 from reconciler.model import Institution
 
@@ -67,7 +67,7 @@ class AlmaClient(UserEndpoints, ConfigurationEndpoints, SetAndJobEndpoints, Anal
         on_close: Callable[[], None] | None = None
         if transport is None:
             key = read_api_key(institution.api_key_env, env)
-            http = Urllib3Transport(
+            http = HttpTransport(
                 api_root(institution.region, env),
                 key,
                 timeouts=timeouts,

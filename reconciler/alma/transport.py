@@ -1,53 +1,64 @@
-"""The seam between the Alma client and the network; the only module that imports urllib3.
+"""The seam between the Alma client and the network; the only module that sends HTTP.
 
 Design decision: `Transport` is a one-method protocol that takes a path and returns plain bytes,
 a status and lower-cased headers. Everything above it (limits, retries, error bodies, JSON) is
-ours and testable without HTTP, and every urllib3 or socket exception is turned into our
+ours and testable without HTTP, and every socket, TLS or HTTP exception is turned into our
 `AlmaNetworkError` here, chained with `from`, so nothing of the HTTP library leaks out of `alma/`.
 
-Design decision, urllib3 rather than requests: a call costs the client about 0.43 ms of CPU
-through one urllib3 connection pool and about 1.0 ms through a `requests.Session` (measured on
-this 2-core machine, 600 calls to the local sandbox, process CPU). A read of the consortium is
-thousands of calls from one interpreter, so requests' per-call layers (hooks, cookie jars,
-environment merging, URL re-parsing) were a third of the client's CPU, and the tool uses none
-of them. urllib3 is what requests runs on, so the connection handling is the same code.
+Design decision, the standard library's `http.client` over a pool of our own
+(`reconciler.alma.connections`), rather than urllib3 or requests: a census page (100 full
+users, about 200 KB) cost the client about 1.5 ms of CPU through urllib3 with our checks,
+0.85 ms through this transport, and 0.3-0.6 ms through a bare socket (issue 11: 101 pages to
+the local sandbox, process CPU, 2-core machine). A survey of the consortium is thousands of
+such calls from one interpreter: at scale 0.1 (107,000 users, 1,386 calls) the client's CPU went
+from 5.2-5.7 s to 3.7-4.6 s. What urllib3 added and this tool never uses (retries, redirects,
+proxies, decoders, header objects) was most of that; requests, on top of it, costs more still
+(hooks, cookie jars, environment merging). Nothing here reads proxies or .netrc from the
+environment, which could add credentials or reroute calls silently: the base URL is explicit
+(ALMA_API_URL). Retries are ours to decide, and redirects are never followed: Alma's API does
+not redirect, so a redirect means a wrong base URL, and following it would hide the mistake.
 
 Secrets: the key goes out only in the Authorization header, and whatever comes back is scrubbed
 of it (body and headers) before anything above can quote it, because a misconfigured proxy or
 gateway may echo the request's headers in its error page. The URL must be https, except on
-loopback (the sandbox): over plain http the key would cross the network readable.
+loopback (the sandbox): over plain http the key would cross the network readable. `http.client`
+logs nothing (its debug output is off unless asked for), so no path with a primary ID reaches
+a log from here.
 
-Time: urllib3 knows only a connect timeout and a timeout between bytes, so a server that
-trickles a byte a minute never times out. Each send therefore takes an absolute deadline (the
-caller's whole-call budget, retries included) and reads the body in chunks against it.
+Time: a socket knows only a timeout between bytes, so a server that trickles a byte a minute
+never times out. Each send therefore takes an absolute deadline (the caller's whole-call
+budget, retries included) and reads the body in chunks against it; the socket's timeout is the
+read timeout or what is left of the budget, whichever is less.
 Network errors name the host they could not reach, never the path or query (user searches).
+
+What the server may send that this transport copes with: `Content-Length` or chunked bodies
+(a body shorter than its `Content-Length` is a dropped connection, never half a record),
+`Connection: close` (that connection is not reused), and a gzip or deflate body although we ask
+for none (`Accept-Encoding: identity`; some gateways compress anyway), inflated up to
+`MAX_INFLATED_BYTES`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import socket
+import ssl
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.client import HTTPException
+from http.client import HTTPConnection, HTTPException, HTTPResponse, IncompleteRead
 from typing import Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
-import certifi
-import urllib3
-
 from reconciler import __version__
+from reconciler.alma.connections import ConnectionPool, verifying_context
 from reconciler.alma.credentials import ApiKey
 from reconciler.alma.regions import require_safe_url
 from reconciler.errors import AlmaCall, AlmaNetworkError
 
 JSON_TYPE = "application/json"
 USER_AGENT = f"alma-groups/{__version__}"
-
-# urllib3 logs every request line at DEBUG, and a user's path holds their primary ID: keep
-# its logger quiet whatever level the application sets, so IDs never reach a log.
-logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -97,8 +108,8 @@ class Timeouts:
 DEFAULT_TIMEOUTS = Timeouts()
 
 
-class Urllib3Transport:
-    """`Transport` over one urllib3 connection pool: JSON in and out, key only in a header."""
+class HttpTransport:
+    """`Transport` over keep-alive `http.client` connections: JSON in and out, key in a header."""
 
     def __init__(
         self,
@@ -115,21 +126,17 @@ class Urllib3Transport:
         self._api_key = api_key
         self._scrub = _scrubber(api_key)
         self._timeouts = timeouts
-        # One pool slot per worker thread (block=False: a burst beyond it opens a connection
-        # that is not kept, rather than waiting). urllib3 never reads proxies or .netrc from
-        # the environment, which could add credentials or reroute calls silently: the base
-        # URL is explicit (ALMA_API_URL). Retries and redirects are ours to decide (off here:
-        # Alma's API does not redirect, so a redirect means a wrong base URL, and following it
-        # would hide the mistake).
-        # https is verified against certifi's CA bundle, as requests (which this transport
-        # replaced) did: a slim container's system store may be empty or stale
-        tls = {"ca_certs": certifi.where()} if parts.scheme == "https" else {}
-        self._pool = urllib3.connection_from_url(
-            self._api_root, maxsize=pool_size, block=False, retries=False, **tls
+        https = parts.scheme == "https"
+        # one kept connection per worker thread; a burst beyond it opens one that is not kept
+        self._pool = ConnectionPool(
+            self._host,
+            parts.port or (443 if https else 80),
+            keep=pool_size,
+            tls=verifying_context() if https else None,
         )
 
     def __repr__(self) -> str:
-        return f"Urllib3Transport({self._api_root!r})"
+        return f"HttpTransport({self._api_root!r})"
 
     def send(
         self,
@@ -155,54 +162,77 @@ class Urllib3Transport:
             raise self._timed_out(method, path)
         # the form encoding a browser (and requests) sends: spaces as "+", "~" left alone
         target = self._base_path + path + (f"?{urlencode(params)}" if params else "")
-        timeout = urllib3.Timeout(
-            connect=min(self._timeouts.connect, left), read=min(self._timeouts.read, left)
-        )
+        connection: HTTPConnection | None = None
+        reusable = False
         try:
-            response = self._pool.urlopen(
-                method,
-                target,
-                body=data,
-                headers=headers,
-                retries=False,
-                redirect=False,
-                timeout=timeout,
-                preload_content=False,
-                assert_same_host=False,  # the target is a path on this pool's host
-            )
+            connection = self._pool.take(min(self._timeouts.connect, left))
+            connection.sock.settimeout(min(self._timeouts.read, left))
+            # http.client adds Host, `Accept-Encoding: identity` and Content-Length, and sends
+            # a bytes body in the same write as the head
+            connection.request(method, target, body=data, headers=headers)
+            response = connection.getresponse()
             body = self._read_body(response, deadline, method, path)  # inside the try
-        except (urllib3.exceptions.HTTPError, HTTPException, OSError) as error:
+            reusable = not response.will_close
+            status, received = response.status, response.getheaders()
+        except (HTTPException, OSError) as error:
             raise _network_error(method, path, error, self._host) from error
+        finally:
+            if connection is not None:
+                if reusable:
+                    self._pool.give_back(connection)
+                else:
+                    connection.close()  # half-read or closing: it cannot carry another call
+        answer_headers = {name.lower(): self._scrub(value) for name, value in received}
+        body = self._inflated(body, answer_headers.get("content-encoding", ""), method, path)
         return TransportResponse(
-            status=response.status,
-            headers={name.lower(): self._scrub(value) for name, value in response.headers.items()},
-            body=self._scrub_bytes(body),
+            status=status, headers=answer_headers, body=self._scrub_bytes(body)
         )
 
-    def _read_body(
-        self, response: urllib3.BaseHTTPResponse, deadline: float, method: str, path: str
-    ) -> bytes:
-        """The whole body, and the connection back to the pool; cut off at the deadline.
+    def _read_body(self, response: HTTPResponse, deadline: float, method: str, path: str) -> bytes:
+        """The whole body; cut off at the deadline.
 
-        `read1` returns what has arrived (one receive, up to 64 KB), so a census page takes a
-        few reads and the deadline is checked between them even while a server trickles. A
-        read that fails (dropped, cut short: urllib3 checks Content-Length) raises urllib3's
-        error, which `send` turns into ours. A connection whose body was not read to the end
-        is closed, never handed to the next call.
+        `read1` returns what has arrived (one receive, up to `_CHUNK`), so a census page that
+        is in takes one read and the deadline is checked between reads even while a server
+        trickles. A body that ends before its Content-Length raises `IncompleteRead` (a broken
+        chunked body raises it inside `read1`).
         """
         chunks = []
-        complete = False
-        try:
-            while chunk := response.read1(_CHUNK, decode_content=True):
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise self._timed_out(method, path)
-            complete = True
-        finally:
-            if not complete:
-                response.close()  # half-read: the connection cannot carry another call
-            response.release_conn()
-        return b"".join(chunks)
+        while chunk := response.read1(_CHUNK):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise self._timed_out(method, path)
+        body = b"".join(chunks)
+        if response.length:  # http.client counts down what Content-Length still promises
+            raise IncompleteRead(body, response.length)
+        response.close()  # read to the end: the connection may carry the next request
+        return body
+
+    def _inflated(self, body: bytes, encoding: str, method: str, path: str) -> bytes:
+        """The body as sent before a gateway compressed it (we asked for `identity`)."""
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise self._undecodable(method, path, f"an answer encoded as {encoding!r}")
+        # 47: a gzip or zlib header, detected; -15: deflate without a header, as some send
+        for window in (47, -15):
+            inflater = zlib.decompressobj(window)
+            try:
+                inflated = inflater.decompress(body, MAX_INFLATED_BYTES)
+            except zlib.error:
+                continue
+            if inflater.unconsumed_tail:
+                raise self._undecodable(
+                    method, path, f"an answer inflating past {MAX_INFLATED_BYTES:,} bytes"
+                )
+            if inflater.eof:  # a whole stream, not bytes that merely began like one
+                return inflated
+        raise self._undecodable(method, path, f"a {encoding} answer that does not inflate")
+
+    def _undecodable(self, method: str, path: str, what: str) -> AlmaNetworkError:
+        return AlmaNetworkError(
+            AlmaCall(method, path), status=None, alma_message=f"{what}: {self._host}"
+        )
 
     def _timed_out(self, method: str, path: str) -> AlmaNetworkError:
         return AlmaNetworkError(
@@ -225,6 +255,7 @@ class Urllib3Transport:
 
 
 _CHUNK = 1 << 18  # a census page (100 full users, about 200 KB) in one read when it has arrived
+MAX_INFLATED_BYTES = 256 << 20  # a compressed answer larger than this is refused, not inflated
 REDACTED = "****"
 MIN_SCRUBBED_KEY = 8
 
@@ -246,20 +277,16 @@ def _scrubber(api_key: ApiKey) -> Callable[[str], str]:
 
 
 def _network_error(
-    method: str,
-    path: str,
-    error: urllib3.exceptions.HTTPError | HTTPException | OSError,
-    host: str,
+    method: str, path: str, error: HTTPException | OSError, host: str
 ) -> AlmaNetworkError:
-    # urllib3's message holds the full URL with its query string (user searches), so only
-    # the kind of failure and the host go into our message; the original stays chained.
-    # NewConnectionError is a subclass of ConnectTimeoutError, but a refused connection is
-    # not a timeout: it is tested first.
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        what = "connection failed or dropped"
-    elif isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError):
+    # only the kind of failure and the host go into our message, never the path or query
+    # (user searches); the original stays chained. A refused connection, a dropped or cut
+    # short answer and a name that does not resolve all mean the host could not be reached.
+    if isinstance(error, TimeoutError):
         what = "timed out"
-    elif isinstance(error, urllib3.exceptions.ProtocolError | HTTPException | ConnectionError):
+    elif isinstance(error, ssl.SSLCertVerificationError):
+        what = "certificate not trusted"
+    elif isinstance(error, HTTPException | ConnectionError | socket.gaierror):
         what = "connection failed or dropped"
     else:
         what = "request failed"

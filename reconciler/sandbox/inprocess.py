@@ -12,7 +12,7 @@ Design decisions:
 - The app sees exactly what it sees over HTTP. The call becomes a `Request` through the same
   `Request.parse` (target with query string, headers, body bytes) and the answer goes through
   the same `encode`, so keys, thresholds, injected faults and XML-or-JSON bodies behave alike.
-- An injected dropped connection becomes the `AlmaNetworkError` that `Urllib3Transport`
+- An injected dropped connection becomes the `AlmaNetworkError` that `HttpTransport`
   raises for a real one, so retry code is exercised the same way.
 - What only a socket can show stays on `SandboxServer`: connection pooling, keep-alive, time-
   outs, a closed socket, the transport's error mapping.

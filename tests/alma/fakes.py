@@ -34,7 +34,8 @@ ClientFactory = Callable[..., AlmaClient]  # the `make_client` fixture
 
 @dataclass
 class Canned:
-    """One scripted answer; `drop` closes the socket instead, `delay` answers late."""
+    """One scripted answer; `drop` closes the socket instead, `delay` answers late, `hang_up`
+    closes the connection after a whole answer without saying so (a keep-alive timeout)."""
 
     status: int = 200
     body: Any = b""
@@ -43,6 +44,7 @@ class Canned:
     drop: bool = False
     truncate: bool = False
     delay: float = 0.0
+    hang_up: bool = False
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -62,6 +64,7 @@ class Seen:
     headers: dict[str, str]
     body: bytes
     raw_target: str
+    peer_port: int = 0  # the client's end of the connection: which connection carried it
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -139,6 +142,7 @@ def handler_for(fake: FakeAlma) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 raw_target=self.path,
+                peer_port=self.client_address[1],
             )
             canned = fake.answer_for(seen)
             if canned.delay:
@@ -155,7 +159,7 @@ def handler_for(fake: FakeAlma) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
-            if canned.truncate:
+            if canned.truncate or canned.hang_up:
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)

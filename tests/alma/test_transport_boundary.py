@@ -1,13 +1,14 @@
-"""Nothing of urllib3 leaks out of `reconciler/alma`, and the API key stays in one header."""
+"""Nothing of the HTTP library leaks out of `reconciler/alma`; the key stays in one header."""
 
 from __future__ import annotations
 
 import ast
+import http.client
 import logging
+import ssl
 from pathlib import Path
 
 import pytest
-import urllib3
 
 import reconciler.alma
 from reconciler.alma import AlmaClient, Timeouts
@@ -22,14 +23,15 @@ ALMA_PACKAGE = Path(reconciler.alma.__file__).parent
 
 
 def test_alma_api_error_is_not_a_transport_exception() -> None:
-    """Our error tree does not inherit from the transport's, so callers never need urllib3."""
-    assert not issubclass(AlmaApiError, urllib3.exceptions.HTTPError)
-    assert not issubclass(AlmaNetworkError, urllib3.exceptions.HTTPError)
+    """Our error tree does not inherit from the transport's, so callers never need http.client."""
+    assert not issubclass(AlmaApiError, http.client.HTTPException)
+    assert not issubclass(AlmaNetworkError, http.client.HTTPException)
     assert not issubclass(AlmaApiError, OSError)
 
 
-def test_only_transport_imports_an_http_library() -> None:
-    """urllib3 is imported by alma/transport.py alone, and requests by no module of alma/."""
+def test_only_transport_and_its_pool_import_an_http_library() -> None:
+    """http.client is imported by alma/transport.py and its pool alone; urllib3 and requests by
+    no module of alma/."""
     importers = []
     for module in ALMA_PACKAGE.glob("*.py"):
         tree = ast.parse(module.read_text(encoding="utf-8"))
@@ -39,21 +41,21 @@ def test_only_transport_imports_an_http_library() -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            for library in ("urllib3", "requests"):
+            for library in ("http.client", "urllib3", "requests"):
                 if any(name == library or name.startswith(f"{library}.") for name in names):
                     importers.append(f"{library}: {module.name}")
-    assert sorted(set(importers)) == ["urllib3: transport.py"]
+    assert sorted(set(importers)) == ["http.client: connections.py", "http.client: transport.py"]
 
 
 def test_dropped_connection_is_an_alma_network_error(
     fake_alma: FakeAlma, make_client: ClientFactory, sleeps: SleepRecorder
 ) -> None:
-    """A connection closed without an answer surfaces as AlmaNetworkError, urllib3's chained."""
+    """A connection closed without an answer surfaces as AlmaNetworkError, http.client's chained."""
     fake_alma.script("GET", "/users/u1", Canned(drop=True))
     client = make_client(retry=RetryPolicy(max_attempts=1, sleep=sleeps))
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("u1")
-    assert isinstance(caught.value.__cause__, urllib3.exceptions.ProtocolError)
+    assert isinstance(caught.value.__cause__, http.client.RemoteDisconnected)
     assert caught.value.status is None
     assert "GET /users/{user_id}" in str(caught.value)
 
@@ -66,22 +68,21 @@ def test_truncated_body_is_an_alma_network_error(
     client = make_client(retry=RetryPolicy(max_attempts=1, sleep=sleeps))
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("u1")
-    # the body is read in one piece from urllib3 (transport._read_body), whose error it is
-    assert isinstance(caught.value.__cause__, urllib3.exceptions.ProtocolError)
+    assert isinstance(caught.value.__cause__, http.client.IncompleteRead)
     assert "dropped" in str(caught.value)
 
 
 def test_timeout_is_an_alma_network_error(
     fake_alma: FakeAlma, make_client: ClientFactory, sleeps: SleepRecorder
 ) -> None:
-    """A read timeout surfaces as AlmaNetworkError chained from urllib3's timeout."""
+    """A read timeout surfaces as AlmaNetworkError chained from the socket's timeout."""
     fake_alma.script("GET", "/users/slow", Canned(body={"primary_id": "slow"}, delay=0.6))
     client = make_client(
         retry=RetryPolicy(max_attempts=1, sleep=sleeps), timeouts=Timeouts(connect=1, read=0.2)
     )
     with pytest.raises(AlmaNetworkError) as caught:
         client.get_user("slow")
-    assert isinstance(caught.value.__cause__, urllib3.exceptions.ReadTimeoutError)
+    assert isinstance(caught.value.__cause__, TimeoutError)
     assert "timed out" in str(caught.value)
 
 
@@ -189,16 +190,20 @@ def test_empty_or_dot_ids_never_reach_the_wire(
 
 
 def test_https_is_verified_against_certifi() -> None:
-    """An https Alma is reached with certificate checks on, against certifi's CA bundle."""
+    """An https Alma is reached with certificate and host name checks on, against certifi."""
     import certifi  # noqa: PLC0415 - only this test needs it
 
-    from reconciler.alma.transport import Urllib3Transport  # noqa: PLC0415
+    from reconciler.alma.transport import HttpTransport  # noqa: PLC0415
 
-    transport = Urllib3Transport(
+    transport = HttpTransport(
         "https://api-na.hosted.exlibrisgroup.com/almaws/v1", ApiKey(CANARY_KEY)
     )
     pool = transport._pool  # the TLS settings are the point of this test
-    assert isinstance(pool, urllib3.HTTPSConnectionPool)
-    assert pool.ca_certs == certifi.where()
-    assert pool.cert_reqs in (None, "CERT_REQUIRED")  # None: urllib3's default, which verifies
+    assert (pool.host, pool.port) == ("api-na.hosted.exlibrisgroup.com", 443)
+    assert pool.tls is not None
+    assert pool.tls.verify_mode == ssl.CERT_REQUIRED
+    assert pool.tls.check_hostname
+    certifis = ssl.create_default_context(cafile=certifi.where()).get_ca_certs()
+    assert certifis
+    assert pool.tls.get_ca_certs() == certifis  # certifi's authorities, not the system's
     transport.close()

@@ -36,7 +36,7 @@ def described(error: BaseException) -> str:
 
 @pytest.fixture
 def debug_log_file(tmp_path: Path) -> Iterator[Path]:
-    """Every log record at DEBUG (urllib3's included) also goes to a file under tmp_path."""
+    """Every log record at DEBUG, from any library, also goes to a file under tmp_path."""
     path = tmp_path / "run.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
@@ -128,7 +128,7 @@ def test_canary_key_never_appears(
     assert raised
     for error in raised:
         assert not leaks(described(error)), described(error)
-    assert caplog.records  # DEBUG really was captured (urllib3 connection lines at least)
+    assert caplog.records  # DEBUG really was captured (the client's retries at least)
     for record in caplog.records:
         assert not leaks(record.getMessage())
         assert not leaks(repr(record.args))
