@@ -35,7 +35,8 @@ ClientFactory = Callable[..., AlmaClient]  # the `make_client` fixture
 @dataclass
 class Canned:
     """One scripted answer; `drop` closes the socket instead, `delay` answers late, `hang_up`
-    closes the connection after a whole answer without saying so (a keep-alive timeout)."""
+    closes the connection after a whole answer without saying so (a keep-alive timeout),
+    `chunked` sends the body in chunks of 1,000 bytes (with `truncate`: stops inside one)."""
 
     status: int = 200
     body: Any = b""
@@ -45,6 +46,7 @@ class Canned:
     truncate: bool = False
     delay: float = 0.0
     hang_up: bool = False
+    chunked: bool = False
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -154,6 +156,9 @@ def handler_for(fake: FakeAlma) -> type[BaseHTTPRequestHandler]:
             payload = canned.payload()
             self.send_response(canned.status)
             self.send_header("Content-Type", canned.content_type)
+            if canned.chunked:
+                self._send_chunked(canned, payload)
+                return
             self.send_header("Content-Length", str(len(payload) + (50 if canned.truncate else 0)))
             for name, value in canned.headers.items():
                 self.send_header(name, value)
@@ -163,6 +168,23 @@ def handler_for(fake: FakeAlma) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+
+        def _send_chunked(self, canned: Canned, payload: bytes) -> None:
+            for name, value in canned.headers.items():
+                self.send_header(name, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(payload), 1000):
+                piece = payload[start : start + 1000]
+                self.wfile.write(b"%x\r\n" % len(piece))
+                if canned.truncate:
+                    self.wfile.write(piece[: len(piece) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
 
         do_GET = do_PUT = do_POST = do_DELETE = _handle
 

@@ -4,6 +4,7 @@ answers a gateway compressed although we asked it not to."""
 from __future__ import annotations
 
 import gzip
+import json
 import select
 import zlib
 from collections.abc import Callable, Iterator
@@ -66,6 +67,28 @@ def test_an_answer_saying_connection_close_is_not_kept(
     """`Connection: close` from the server: the connection is closed, never pooled."""
     fake_alma.script("GET", "/users/u1", Canned(body={"id": 1}, headers={"Connection": "close"}))
     assert http.send("GET", "/users/u1", {}, None).body == b'{"id": 1}'
+    assert http._pool.idle == 0
+
+
+def test_a_chunked_answer_is_read_whole_and_the_connection_kept(
+    fake_alma: FakeAlma, http: HttpTransport
+) -> None:
+    """A large answer sent in chunks (as gateways often send) arrives whole, and the
+    connection carries the next call."""
+    users = {"user": [{"primary_id": f"U{n:05d}"} for n in range(500)], "total_record_count": 500}
+    fake_alma.script("GET", "/users", Canned(body=users, chunked=True))
+    for _ in range(2):
+        assert json.loads(http.send("GET", "/users", {}, None).body) == users
+    assert len({seen.peer_port for seen in fake_alma.seen("GET", "/users")}) == 1
+
+
+def test_a_chunked_answer_cut_short_is_a_network_error(
+    fake_alma: FakeAlma, http: HttpTransport
+) -> None:
+    """A chunked body that stops inside a chunk is a dropped connection, never half a page."""
+    fake_alma.script("GET", "/users", Canned(body={"user": []}, chunked=True, truncate=True))
+    with pytest.raises(AlmaNetworkError, match="connection failed or dropped"):
+        http.send("GET", "/users", {}, None)
     assert http._pool.idle == 0
 
 
