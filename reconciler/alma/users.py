@@ -107,9 +107,8 @@ class UserEndpoints:
                 reply.call, status=reply.status, alma_message="a user list item is not an object"
             )
         page = read_page(envelope, "user")
-        return CensusPage(
-            users=tuple(cast(CensusUser, record) for record in page.records), total=page.total
-        )
+        # page.records is already a tuple of the decoded objects: one cast, not one per user
+        return CensusPage(users=cast(tuple[CensusUser, ...], page.records), total=page.total)
 
     def count_users(self, q: str) -> int | None:
         """Alma's count of users matching `q` (one call); None when Alma reports -1."""

@@ -47,7 +47,7 @@ def word_query(code: str) -> str:
 
 
 class _Sink(Protocol):
-    def add(self, user: Mapping[str, Any]) -> None: ...
+    def add(self, user: Mapping[str, Any], member_digest: bytes | None = None) -> None: ...
 
 
 S = TypeVar("S", bound=_Sink)
@@ -61,9 +61,9 @@ def _exactly(client: AlmaClient, code: str, start: Callable[[], S]) -> tuple[S, 
     def attempt(fetch: Fetch, *, concurrent: bool) -> tuple[S, Verdict]:
         sink = start()
 
-        def keep(user: User) -> None:
+        def keep(user: User, member_digest: bytes) -> None:
             if code_of(user.get("user_group")) == code:
-                sink.add(user)
+                sink.add(user, member_digest)
 
         many = client.iter_concurrently if concurrent else None
         return sink, read_all(fetch, keep, fetch_many=many)
@@ -99,8 +99,8 @@ class _MemberTally(GroupTally):
         self.ids: list[str] = []
         self.inactive_or_expired: set[str] = set()
 
-    def add(self, user: Mapping[str, Any]) -> None:
-        super().add(user)
+    def add(self, user: Mapping[str, Any], member_digest: bytes | None = None) -> None:
+        super().add(user, member_digest)
         primary_id = str(user.get("primary_id", ""))
         self.ids.append(primary_id)
         if user_flags(user, self.today)["purge_candidates"]:
@@ -177,7 +177,9 @@ def census_all(client: AlmaClient, today: date) -> FullCensus:
     for number in range(1, FULL_SCANS + 1):
         tallies = {}
 
-        def keep(user: User, tallies: dict[str, GroupTally] = tallies) -> None:
+        def keep(
+            user: User, member_digest: bytes, tallies: dict[str, GroupTally] = tallies
+        ) -> None:
             # normalise.code_of written out: this runs once per user of the consortium
             field: object = user.get("user_group")
             if isinstance(field, dict):
@@ -186,7 +188,7 @@ def census_all(client: AlmaClient, today: date) -> FullCensus:
             tally = tallies.get(group)
             if tally is None:
                 tally = tallies[group] = GroupTally(group, today)
-            tally.add(user)
+            tally.add(user, member_digest)
 
         fetch = pages_of(client, None, order_by=FULL_SCAN_ORDER)
         verdict = read_all(fetch, keep, fetch_many=client.iter_concurrently)

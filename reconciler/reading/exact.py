@@ -8,7 +8,9 @@ Alma's paging cannot be trusted on its own (reference/alma-api.md, issue 9):
 Design decisions:
 - A reading counts the *distinct* users it saw (as 64-bit digests of their primary ids: a
   compact set, 8 bytes of hash per user instead of the record) and keeps every total Alma
-  reported. It is exact only when all the totals agree, none is -1, and the distinct users
+  reported. The digest is the first 8 bytes of the id's sha256, and `keep` is handed the
+  whole sha256 with the user: the census's member fingerprint sums those, so each user is
+  hashed once. It is exact only when all the totals agree, none is -1, and the distinct users
   seen equal that total. Nothing else is called exact.
 - The walk never stops at a short page while the total promises more: it goes on to the
   total, then reads each short page again. A total that is too low costs calls (full pages
@@ -56,7 +58,7 @@ class Verdict:
 class Reading:
     """One attempt at reading a list: distinct users seen, totals given, short pages met."""
 
-    keep: Callable[[User], None]  # called once per distinct user
+    keep: Keep  # called once per distinct user
     seen: set[int] = field(default_factory=set)
     totals: set[int] = field(default_factory=set)
     short: list[int] = field(default_factory=list)
@@ -66,13 +68,13 @@ class Reading:
         self.totals.add(-1 if page.total is None else page.total)
         new = 0
         for user in page.users:
-            primary_id = str(user.get("primary_id", ""))
-            digest = int.from_bytes(hashlib.blake2b(primary_id.encode(), digest_size=8).digest())
+            member = hashlib.sha256(str(user.get("primary_id", "")).encode()).digest()
+            digest = int.from_bytes(member[:8])
             if digest in self.seen:
                 continue  # offset paging over a shifting list shows some users twice
             self.seen.add(digest)
             new += 1
-            self.keep(user)
+            self.keep(user, member)
         promised = page.total is not None and offset + PAGE < page.total
         if len(page.users) >= PAGE:
             # a full page: more may follow, unless Alma repeats itself past its own total
@@ -100,11 +102,13 @@ class Reading:
 
 
 Fetch = Callable[[int], UserPage]
+# (user, sha256 of the user's primary id), once per distinct user
+Keep = Callable[[User, bytes], None]
 
 
 def read_all(
     fetch: Fetch,
-    keep: Callable[[User], None],
+    keep: Keep,
     *,
     fetch_many: Callable[[Fetch, Iterable[int]], Iterator[UserPage]] | None = None,
 ) -> Verdict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -44,3 +45,17 @@ def test_tally_by_kind_equals_adding_every_users_flags(people: list[dict[str, An
     for name in type(breakdown).__dataclass_fields__:
         expected = sum(user_flags(user, TODAY)[name] for user in people)
         assert getattr(breakdown, name) == expected, name
+
+
+@given(st.lists(users, max_size=30))
+def test_a_digest_handed_in_gives_the_fingerprint_the_tally_would_make(
+    people: list[dict[str, Any]],
+) -> None:
+    """The reader's sha256 of each id, passed along, sums to the fingerprint of hashing anew."""
+    own, handed = GroupTally("01", TODAY), GroupTally("01", TODAY)
+    for user in people:
+        own.add(user)
+        handed.add(user, hashlib.sha256(user["primary_id"].encode()).digest())
+    assert handed.census(exact=True) == own.census(exact=True)
+    expected = sum(int(hashlib.sha256(u["primary_id"].encode()).hexdigest(), 16) for u in people)
+    assert own.census(exact=True).member_fingerprint.endswith(f"{expected % 2**256:064x}")
