@@ -157,7 +157,7 @@ def reset(
     """Recreate the sandbox's Alma from institutions/ (users, groups, loads, jobs).
 
     Progress goes to stderr, a line per institution: scale 1 (about a million users) takes
-    minutes and a few GB of disk."""
+    minutes and about 0.7 GB of disk."""
     from reconciler.errors import UsageError
     from reconciler.sandbox import reset_sandbox
 
