@@ -26,18 +26,18 @@ import pytest
 from reconciler.alma import AlmaClient, RetryPolicy, TokenBucket
 from reconciler.desired import load_desired_state
 from reconciler.model import DesiredState
-from reconciler.sandbox import InProcessSandbox, SandboxConfig, SandboxServer, seed_state
+from reconciler.sandbox import InProcessSandbox, SandboxConfig, SandboxServer
 
 from .fixture_tree import (
     FAST_JOBS,
     FAST_RETRY,
-    POPULATION,
     ClientFactory,
     HttpSandboxFactory,
     Sandbox,
     SandboxFactory,
     copy_institutions,
     institution_of,
+    seeded_state_for,
 )
 
 
@@ -63,10 +63,12 @@ def desired(institutions_root: Path) -> DesiredState:
 def seeded_state(
     tmp_path_factory: pytest.TempPathFactory, desired: DesiredState, seed_scale: float
 ) -> Path:
-    """A sandbox state directory seeded once; sandboxes start from copies of it."""
-    state = tmp_path_factory.mktemp("seeded")
-    seed_state(state, desired, scale=seed_scale, seed=11, population=POPULATION)
-    return state
+    """A sandbox state directory seeded once; sandboxes start from copies of it.
+
+    An area that overrides `institutions_root` or `seed_scale` overrides this and `desired`
+    too: pytest keeps one cached value per fixture definition, so this one, once made, would
+    be handed to that area's tests whatever their tree or scale (tests/client_sandbox)."""
+    return seeded_state_for(tmp_path_factory, desired, seed_scale)
 
 
 def _config(knobs: dict[str, Any]) -> SandboxConfig:
