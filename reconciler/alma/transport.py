@@ -167,8 +167,8 @@ class HttpTransport:
         try:
             connection = self._pool.take(min(self._timeouts.connect, left))
             connection.sock.settimeout(min(self._timeouts.read, left))
-            # http.client adds Host, `Accept-Encoding: identity` and Content-Length, and sends
-            # a bytes body in the same write as the head
+            # http.client adds Host, `Accept-Encoding: identity` and Content-Length; a body
+            # goes out in a second write, which TCP_NODELAY (set by the pool) sends at once
             connection.request(method, target, body=data, headers=headers)
             response = connection.getresponse()
             body = self._read_body(response, deadline, method, path)  # inside the try
