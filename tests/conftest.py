@@ -8,7 +8,7 @@ real clients for it (the sandbox in-process, or over HTTP where a socket matters
 `make_sandbox` opens an `InProcessSandbox` (no socket, no server thread); `make_http_sandbox`
 starts a `SandboxServer` on 127.0.0.1 (port 0), and `make_client` then goes over
 `HttpTransport`: for what only HTTP shows (dropped connections, the connection pool, what
-anything might log on the way). The state is seeded once per session and copied for each
+anything might log on the way). The state is seeded once per tree and scale and copied for each
 sandbox, so tests that write never see each other's changes; every sandbox is stopped after
 its test. An area narrows the tree or changes the scale by overriding `institutions_root` or
 `seed_scale` in its own conftest.
@@ -26,18 +26,18 @@ import pytest
 from reconciler.alma import AlmaClient, RetryPolicy, TokenBucket
 from reconciler.desired import load_desired_state
 from reconciler.model import DesiredState
-from reconciler.sandbox import InProcessSandbox, SandboxConfig, SandboxServer
+from reconciler.sandbox import InProcessSandbox, SandboxConfig, SandboxServer, seed_state
 
 from .fixture_tree import (
     FAST_JOBS,
     FAST_RETRY,
+    POPULATION,
     ClientFactory,
     HttpSandboxFactory,
     Sandbox,
     SandboxFactory,
     copy_institutions,
     institution_of,
-    seeded_state_for,
 )
 
 
@@ -54,21 +54,44 @@ def seed_scale() -> float:
 
 
 @pytest.fixture(scope="session")
-def desired(institutions_root: Path) -> DesiredState:
-    """The copied tree, loaded by the project's own loader."""
-    return load_desired_state(institutions_root)
+def session_made() -> dict[tuple[object, ...], Any]:
+    """What the session makes once per tree, or per tree and scale.
+
+    pytest keeps one cached value per fixture *definition*, whatever an area overrides beneath
+    it: a session-scoped `seeded_state` made first for one area was handed to the next area
+    whatever its `institutions_root` or `seed_scale` (tests/client_sandbox got 300 ucf users
+    instead of 1,200 when run after tests/security). So `desired` and `seeded_state` keep
+    their values here, keyed by what they were made from.
+    """
+    return {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def desired(institutions_root: Path, session_made: dict[tuple[object, ...], Any]) -> DesiredState:
+    """The copied tree, loaded by the project's own loader (once per tree)."""
+    key = ("desired", institutions_root)
+    if key not in session_made:
+        session_made[key] = load_desired_state(institutions_root)
+    loaded: DesiredState = session_made[key]
+    return loaded
+
+
+@pytest.fixture
 def seeded_state(
-    tmp_path_factory: pytest.TempPathFactory, desired: DesiredState, seed_scale: float
+    tmp_path_factory: pytest.TempPathFactory,
+    institutions_root: Path,
+    desired: DesiredState,
+    seed_scale: float,
+    session_made: dict[tuple[object, ...], Any],
 ) -> Path:
-    """A sandbox state directory seeded once; sandboxes start from copies of it.
-
-    An area that overrides `institutions_root` or `seed_scale` overrides this and `desired`
-    too: pytest keeps one cached value per fixture definition, so this one, once made, would
-    be handed to that area's tests whatever their tree or scale (tests/client_sandbox)."""
-    return seeded_state_for(tmp_path_factory, desired, seed_scale)
+    """A sandbox state directory seeded once per tree and scale; sandboxes start from copies."""
+    key = ("seeded", institutions_root, seed_scale)
+    if key not in session_made:
+        state = tmp_path_factory.mktemp("seeded")
+        seed_state(state, desired, scale=seed_scale, seed=11, population=POPULATION)
+        session_made[key] = state
+    seeded: Path = session_made[key]
+    return seeded
 
 
 def _config(knobs: dict[str, Any]) -> SandboxConfig:

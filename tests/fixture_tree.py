@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from reconciler.alma import AlmaClient, RetryPolicy
 from reconciler.model import DesiredState, Institution
 from reconciler.sandbox import (
@@ -38,7 +36,6 @@ from reconciler.sandbox import (
     SandboxServer,
     SeedSummary,
     reset_sandbox,
-    seed_state,
 )
 
 FIXTURE_ROOT = Path(__file__).resolve().parent / "fixtures" / "institutions"
@@ -84,15 +81,6 @@ def seed_sandbox(
     return reset_sandbox(
         state_dir, institutions_root, scale=scale, seed=seed, today=today, population=POPULATION
     )
-
-
-def seeded_state_for(
-    tmp_path_factory: pytest.TempPathFactory, desired: DesiredState, scale: float
-) -> Path:
-    """A sandbox state seeded once from `desired` at `scale`, for a session fixture to copy."""
-    state = tmp_path_factory.mktemp("seeded")
-    seed_state(state, desired, scale=scale, seed=11, population=POPULATION)
-    return state
 
 
 def institution_of(desired: DesiredState, slug: str) -> Institution:

@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.alma import AlmaClient, TokenBucket
-from reconciler.desired import load_desired_state
-from reconciler.model import DesiredState
 from reconciler.sandbox import InProcessSandbox
 
-from ..fixture_tree import ClientFactory, copy_institutions, seeded_state_for
+from ..fixture_tree import ClientFactory, copy_institutions
 
 REPO = Path(__file__).resolve().parents[2]  # its parent holds ../shared/reference
 SLUGS = ("ucf", "valencia")
@@ -32,20 +30,6 @@ def institutions_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def seed_scale() -> float:
     """ucf (75,000 people) gets 1200 users."""
     return 0.016
-
-
-@pytest.fixture(scope="session")
-def desired(institutions_root: Path) -> DesiredState:
-    """This area's tree, loaded: its own definition, so never the root's cached one."""
-    return load_desired_state(institutions_root)
-
-
-@pytest.fixture(scope="session")
-def seeded_state(
-    tmp_path_factory: pytest.TempPathFactory, desired: DesiredState, seed_scale: float
-) -> Path:
-    """This area's tree at this area's scale, seeded once (see tests/conftest.py)."""
-    return seeded_state_for(tmp_path_factory, desired, seed_scale)
 
 
 @pytest.fixture
