@@ -88,24 +88,6 @@ class User(TypedDict, total=False):
     link: str | None
 
 
-class CensusUser(TypedDict, total=False):
-    """The part of a full user record that a census reads (see `reconciler.alma.user_pages`).
-
-    A code field is `{"value": ...}` or a bare string, a count `{"value": ...}`, a bare number
-    or null: the shapes Alma sends, read with the `normalise` helpers like a full `User`.
-    """
-
-    primary_id: str
-    user_group: CodeValue | str | None
-    status: CodeValue | str | None
-    status_date: str | None
-    expiry_date: str | None
-    account_type: CodeValue | str | None
-    loans: CountValue | int | float | str | None
-    requests: CountValue | int | float | str | None
-    fees: CountValue | int | float | str | None
-
-
 class SetMember(TypedDict):
     id: str
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from reconciler.alma.paging import MAX_PAGE_SIZE, iter_records, read_page
-from reconciler.alma.payloads import CensusUser, User
+from reconciler.alma.payloads import User
 from reconciler.alma.requesting import Reply, Requester
-from reconciler.alma.user_pages import decode_census_page, slim_envelope
+from reconciler.alma.user_pages import CensusPage, census_page_of, decode_census_page
 from reconciler.errors import AlmaCall, AlmaUnexpectedBodyError
 
 USERS = "/users"
@@ -28,14 +28,6 @@ class UserPage:
     """One page of GET /users: its records and the total Alma claimed (None when unknown)."""
 
     users: tuple[User, ...]
-    total: int | None
-
-
-@dataclass(frozen=True)
-class CensusPage:
-    """One page of GET /users?expand=full, cut down to what a census reads."""
-
-    users: tuple[CensusUser, ...]
     total: int | None
 
 
@@ -99,16 +91,21 @@ class UserEndpoints:
         reply = self._user_list_reply(
             q, limit=limit, offset=offset, expand_full=True, order_by=order_by
         )
-        envelope = decode_census_page(reply.body)
-        if envelope is None:  # a shape the typed decoder does not know: the general path
-            envelope = slim_envelope(reply.json_object())
-        if envelope is None:
+        page = decode_census_page(reply.body)
+        if page is None:  # a shape the typed decoder does not know: the general path
+            try:
+                page = census_page_of(reply.json_object())
+            except ValueError as error:  # a date or a count that is not one
+                raise AlmaUnexpectedBodyError(
+                    reply.call,
+                    status=reply.status,
+                    alma_message="a user's date or count is not one",
+                ) from error
+        if page is None:
             raise AlmaUnexpectedBodyError(
                 reply.call, status=reply.status, alma_message="a user list item is not an object"
             )
-        page = read_page(envelope, "user")
-        # page.records is already a tuple of the decoded objects: one cast, not one per user
-        return CensusPage(users=cast(tuple[CensusUser, ...], page.records), total=page.total)
+        return page
 
     def count_users(self, q: str) -> int | None:
         """Alma's count of users matching `q` (one call); None when Alma reports -1."""

@@ -27,11 +27,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from reconciler.alma import AlmaClient
-from reconciler.alma.normalise import code_of
-from reconciler.alma.payloads import User
+from reconciler.alma.user_pages import CensusUser, Code
 from reconciler.model.live import GroupCensus
 from reconciler.reading.exact import Fetch, Verdict, pages_of, read_all
 from reconciler.reading.tally import GroupTally, user_flags
@@ -47,7 +46,7 @@ def word_query(code: str) -> str:
 
 
 class _Sink(Protocol):
-    def add(self, user: Mapping[str, Any], member_digest: bytes | None = None) -> None: ...
+    def add(self, user: CensusUser, member_digest: bytes | None = None) -> None: ...
 
 
 S = TypeVar("S", bound=_Sink)
@@ -61,8 +60,8 @@ def _exactly(client: AlmaClient, code: str, start: Callable[[], S]) -> tuple[S, 
     def attempt(fetch: Fetch, *, concurrent: bool) -> tuple[S, Verdict]:
         sink = start()
 
-        def keep(user: User, member_digest: bytes) -> None:
-            if code_of(user.get("user_group")) == code:
+        def keep(user: CensusUser, member_digest: bytes) -> None:
+            if _group_of(user) == code:
                 sink.add(user, member_digest)
 
         many = client.iter_concurrently if concurrent else None
@@ -82,6 +81,14 @@ def _exactly(client: AlmaClient, code: str, start: Callable[[], S]) -> tuple[S, 
     return sink, "; ".join(failures)
 
 
+def _group_of(user: CensusUser) -> str:
+    """The user's group code, as `normalise.code_of` reads a code field."""
+    field = user.user_group
+    if isinstance(field, Code):
+        field = field.value
+    return "" if field is None else field.strip()
+
+
 def exact_census(client: AlmaClient, code: str, today: date) -> GroupCensus:
     """The members of `code`, counted; `.exact` says whether every one was seen."""
     tally, why = _exactly(client, code, lambda: GroupTally(code, today))
@@ -99,9 +106,9 @@ class _MemberTally(GroupTally):
         self.ids: list[str] = []
         self.inactive_or_expired: set[str] = set()
 
-    def add(self, user: Mapping[str, Any], member_digest: bytes | None = None) -> None:
+    def add(self, user: CensusUser, member_digest: bytes | None = None) -> None:
         super().add(user, member_digest)
-        primary_id = str(user.get("primary_id", ""))
+        primary_id = user.primary_id
         self.ids.append(primary_id)
         if user_flags(user, self.today)["purge_candidates"]:
             self.inactive_or_expired.add(primary_id)
@@ -178,13 +185,13 @@ def census_all(client: AlmaClient, today: date) -> FullCensus:
         tallies = {}
 
         def keep(
-            user: User, member_digest: bytes, tallies: dict[str, GroupTally] = tallies
+            user: CensusUser, member_digest: bytes, tallies: dict[str, GroupTally] = tallies
         ) -> None:
-            # normalise.code_of written out: this runs once per user of the consortium
-            field: object = user.get("user_group")
-            if isinstance(field, dict):
-                field = field.get("value")
-            group = "" if field is None else str(field).strip()
+            # _group_of written out: this runs once per user of the consortium
+            field = user.user_group
+            if isinstance(field, Code):
+                field = field.value
+            group = "" if field is None else field.strip()
             tally = tallies.get(group)
             if tally is None:
                 tally = tallies[group] = GroupTally(group, today)

@@ -26,12 +26,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.paging import MAX_PAGE_SIZE
-from reconciler.alma.payloads import User
-from reconciler.alma.users import UserPage
+from reconciler.alma.user_pages import CensusPage, CensusUser
 
 PAGE = MAX_PAGE_SIZE
 SHORT_PAGE_REREADS = 2  # a short page is asked again this often before the reading gives up
@@ -63,12 +61,12 @@ class Reading:
     totals: set[int] = field(default_factory=set)
     short: list[int] = field(default_factory=list)
 
-    def take(self, offset: int, page: UserPage) -> bool:
+    def take(self, offset: int, page: CensusPage) -> bool:
         """Count a page; whether the walk must go on after it."""
         self.totals.add(-1 if page.total is None else page.total)
         new = 0
         for user in page.users:
-            member = hashlib.sha256(str(user.get("primary_id", "")).encode()).digest()
+            member = hashlib.sha256(user.primary_id.encode()).digest()
             digest = int.from_bytes(member[:8])
             if digest in self.seen:
                 continue  # offset paging over a shifting list shows some users twice
@@ -101,16 +99,16 @@ class Reading:
         return Verdict(True, seen, reported)
 
 
-Fetch = Callable[[int], UserPage]
+Fetch = Callable[[int], CensusPage]
 # (user, sha256 of the user's primary id), once per distinct user
-Keep = Callable[[User, bytes], None]
+Keep = Callable[[CensusUser, bytes], None]
 
 
 def read_all(
     fetch: Fetch,
     keep: Keep,
     *,
-    fetch_many: Callable[[Fetch, Iterable[int]], Iterator[UserPage]] | None = None,
+    fetch_many: Callable[[Fetch, Iterable[int]], Iterator[CensusPage]] | None = None,
 ) -> Verdict:
     """Walk a list to its end, read short pages again, and judge the reading.
 
@@ -141,10 +139,9 @@ def read_all(
 def pages_of(client: AlmaClient, q: str | None, *, order_by: str | None = None) -> Fetch:
     """`fetch(offset)` for `read_all`: `PAGE` full records at a time, cut to the census fields."""
 
-    def fetch(offset: int) -> UserPage:
+    def fetch(offset: int) -> CensusPage:
         # census fields only (reconciler.alma.user_pages): a census reads nine fields of a
         # user, and decoding only those is most of what keeps the client's CPU per user low
-        page = client.census_page(offset=offset, q=q, limit=PAGE, order_by=order_by)
-        return UserPage(cast(tuple[User, ...], page.users), page.total)
+        return client.census_page(offset=offset, q=q, limit=PAGE, order_by=order_by)
 
     return fetch

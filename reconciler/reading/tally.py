@@ -12,6 +12,10 @@ Design decisions:
   kinds once, in `census()`: per user, one tuple instead of fourteen additions. With a quick
   way out for the null loans/requests/fees of list pages, that took the census from 15 to
   about 3 µs per user on recorded pages (process CPU, loaded 2-core machine; issue 11).
+- Users arrive as `user_pages.CensusUser` Structs, read by attribute. A code field is a `Code`,
+  a bare string or None and a count a `Count`, a number, a string or None (what the typed
+  decoder lets through), so the per-user code checks the class once instead of calling the
+  `normalise` helpers (2-3 of 18-20 µs per user, A/B in one sitting).
 - `purge_candidates` are inactive or expired users. List items carry null loans, requests and
   fees, so from a list nobody shows as blocked; only a per-user GET with
   `expand=loans,requests,fees` knows, and apply re-checks each user that way before deleting.
@@ -21,12 +25,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
-from typing import Any
 
 from reconciler.alma.normalise import as_date, as_float
+from reconciler.alma.user_pages import CensusUser, Code, Count
 from reconciler.model.live import GroupCensus, UserBreakdown
 
 FINGERPRINT_PREFIX = "sha256-set:"
@@ -56,18 +59,18 @@ class GroupTally:
                 counts[name] += members * on
         return counts
 
-    def add(self, user: Mapping[str, Any], member_digest: bytes | None = None) -> None:
+    def add(self, user: CensusUser, member_digest: bytes | None = None) -> None:
         """Count one member; the caller guarantees each user comes once. `member_digest`: the
         sha256 of the user's primary id, when the caller has it already (reading.exact)."""
         if member_digest is None:
-            member_digest = hashlib.sha256(str(user.get("primary_id", "")).encode()).digest()
+            member_digest = hashlib.sha256(user.primary_id.encode()).digest()
         # summed without the modulus here: a few hundred bits more for 100,000 members is
         # cheaper than a division per user; census() reduces it once
         self._digest_sum += int.from_bytes(member_digest)
         self.kinds[user_kind(user, self.today)] += 1
         # Alma's user JSON has no modification date; status_date is the closest it gives
-        text = user.get("status_date")
-        changed = _date_of_text(text) if isinstance(text, str) else as_date(text)
+        text = user.status_date
+        changed = None if text is None else _date_of_text(text)
         if changed and (self.newest is None or changed > self.newest):
             self.newest = changed
 
@@ -82,36 +85,34 @@ class GroupTally:
         )
 
 
-def _count(value: object) -> float:
-    """loans/requests/fees arrive as {"value": "3"}, a bare number, or null when not expanded."""
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    return as_float(value, default=0.0) or 0.0
+def _count(value: Count | int | float | str) -> float:
+    """loans/requests/fees arrive as {"value": "3"}, a bare number or a string."""
+    number = value.value if isinstance(value, Count) else value
+    return as_float(number, default=0.0) or 0.0
 
 
 # inactive, expired, external, with loans, with requests, with fees
 Kind = tuple[bool, bool, bool, bool, bool, bool]
 
 
-def user_kind(user: Mapping[str, Any], today: date) -> Kind:
+def user_kind(user: CensusUser, today: date) -> Kind:
     """The six facts about one user that every count derives from.
 
-    `normalise.code_of` and the remembered dates written out inline: this runs once per user
-    of a census, and the calls cost 2-3 of 18-20 µs per user on replayed pages (sequential,
-    A/B in one sitting). List pages never expand loans, requests or fees (null).
+    Written out inline (no `code_of`, remembered dates): this runs once per user of a census.
+    List pages never expand loans, requests or fees (null).
     """
-    status, account = user.get("status"), user.get("account_type")
-    if isinstance(status, dict):
-        status = status.get("value")
-    if isinstance(account, dict):
-        account = account.get("value")
-    text = user.get("expiry_date")
-    expiry = _date_of_text(text) if isinstance(text, str) else as_date(text)
-    loans, requests, fees = user.get("loans"), user.get("requests"), user.get("fees")
+    status, account = user.status, user.account_type
+    if isinstance(status, Code):
+        status = status.value
+    if isinstance(account, Code):
+        account = account.value
+    text = user.expiry_date
+    expiry = None if text is None else _date_of_text(text)
+    loans, requests, fees = user.loans, user.requests, user.fees
     return (
-        status is not None and str(status).strip() == "INACTIVE",
+        status is not None and status.strip() == "INACTIVE",
         expiry is not None and expiry < today,
-        account is not None and str(account).strip() == "EXTERNAL",
+        account is not None and account.strip() == "EXTERNAL",
         loans is not None and _count(loans) > 0,
         requests is not None and _count(requests) > 0,
         fees is not None and _count(fees) > 0,
@@ -125,7 +126,7 @@ def _date_of_text(text: str) -> date | None:
     return as_date(text)
 
 
-def user_flags(user: Mapping[str, Any], today: date) -> dict[str, bool]:
+def user_flags(user: CensusUser, today: date) -> dict[str, bool]:
     """What one user counts towards, by UserBreakdown field name."""
     return flags_of(user_kind(user, today))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -9,8 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.alma.normalise import as_list, parse_json
-from reconciler.alma.user_pages import CENSUS_FIELDS, decode_census_page, slim_envelope
+from reconciler.alma.normalise import as_float, parse_json
+from reconciler.alma.user_pages import (
+    CENSUS_FIELDS,
+    CensusPage,
+    CensusUser,
+    Code,
+    Count,
+    census_page_of,
+    decode_census_page,
+)
 from reconciler.errors import AlmaApiError, AlmaUnexpectedBodyError
 
 from .fakes import FIXTURES, Canned, ClientFactory, FakeAlma
@@ -34,9 +43,9 @@ FULL_USER: dict[str, Any] = {
 }
 
 
-def general(body: bytes) -> dict[str, Any] | None:
-    """The general path: json decoding, then slimming."""
-    return slim_envelope(parse_json(body))
+def general(body: bytes) -> CensusPage | None:
+    """The general path: json decoding, then each field read with the normalise helpers."""
+    return census_page_of(parse_json(body))
 
 
 def test_typed_decoder_keeps_only_the_census_fields() -> None:
@@ -44,15 +53,32 @@ def test_typed_decoder_keeps_only_the_census_fields() -> None:
     body = json.dumps({"user": [FULL_USER], "total_record_count": 1}).encode()
     page = decode_census_page(body)
     assert page is not None
-    (user,) = page["user"]
-    assert set(user) <= CENSUS_FIELDS
-    assert "first_name" not in user
-    assert "contact_info" not in user
-    assert user["user_group"]["value"] == "01"
+    assert page.total == 1
+    (user,) = page.users
+    assert set(CensusUser.__struct_fields__) == CENSUS_FIELDS
+    assert not hasattr(user, "first_name")
+    assert not hasattr(user, "contact_info")
+    assert user.user_group == Code("01")
     # nested "status" inside user_role is not the user's status
-    assert user["status"]["value"] == "ACTIVE"
-    assert user["requests"] == {"value": "2"}
-    assert user["fees"] == 3.5
+    assert user.status == Code("ACTIVE")
+    assert user.requests == Count("2")
+    assert user.fees == 3.5
+
+
+def test_a_decoded_page_holds_nothing_the_garbage_collector_tracks() -> None:
+    """Users, their code fields and counts are untracked Structs: a page adds no work to the
+    collector however many users it holds (the reason for Structs, issue 11)."""
+    body = json.dumps({"user": [FULL_USER] * 50, "total_record_count": 50}).encode()
+    page = decode_census_page(body)
+    assert page is not None
+    assert len(page.users) == 50
+    user = page.users[0]
+    assert not gc.is_tracked(user)
+    assert not gc.is_tracked(user.user_group)
+    assert not gc.is_tracked(user.requests)
+    slow = general(body)
+    assert slow is not None
+    assert not any(gc.is_tracked(u) for u in slow.users)
 
 
 @pytest.mark.parametrize(
@@ -85,8 +111,6 @@ def test_quirky_shapes_decode_on_the_fast_path_like_the_general_one(body: Any) -
         json.dumps({"user": [{**FULL_USER, "primary_id": 12345}]}).encode(),
         # NaN, which Python's json accepts and msgspec does not
         b'{"user": [{"primary_id": "A", "fees": NaN}], "total_record_count": 1}',
-        # a boolean total
-        b'{"user": [], "total_record_count": true}',
     ],
 )
 def test_unknown_shapes_fall_back_to_the_general_decoder(raw: bytes) -> None:
@@ -105,7 +129,7 @@ def test_duplicate_keys_keep_the_last_value_on_both_paths() -> None:
     fast = decode_census_page(raw)
     assert fast is not None
     assert _codes(fast) == _codes(general(raw)) == [("B", "02")]
-    assert fast["total_record_count"] == 7
+    assert fast.total == 7
 
 
 def test_a_byte_order_mark_is_skipped() -> None:
@@ -148,28 +172,38 @@ def test_fast_and_general_paths_agree_on_any_page(page: list[Any], total: int) -
     assert _normalised(fast) == _normalised(slow)
 
 
-def _codes(envelope: dict[str, Any] | None) -> list[tuple[str, str]]:
-    assert envelope is not None
-    users = as_list(envelope.get("user"))
-    group = [u["user_group"] for u in users]
-    return [
-        (u["primary_id"], g["value"] if isinstance(g, dict) else g)
-        for u, g in zip(users, group, strict=True)
+def _codes(page: CensusPage | None) -> list[tuple[str, str | None]]:
+    assert page is not None
+    return [(u.primary_id, _code(u.user_group)) for u in page.users]
+
+
+def _code(field: Code | str | None) -> str | None:
+    value = field.value if isinstance(field, Code) else field
+    return None if value is None else value.strip()
+
+
+def _number(field: Count | float | str | None) -> float | None:
+    return as_float(field.value if isinstance(field, Count) else field)
+
+
+def _normalised(page: CensusPage) -> tuple[list[dict[str, Any]], int | None]:
+    """Each user as the census reads it: code fields as their value ("" for none, as
+    `normalise.code_of` gives), counts as numbers, dates as the text Alma sent."""
+    users = [
+        {
+            "primary_id": u.primary_id,
+            "user_group": _code(u.user_group) or "",
+            "status": _code(u.status) or "",
+            "account_type": _code(u.account_type) or "",
+            "status_date": u.status_date,
+            "expiry_date": u.expiry_date,
+            "loans": _number(u.loans),
+            "requests": _number(u.requests),
+            "fees": _number(u.fees),
+        }
+        for u in page.users
     ]
-
-
-def _normalised(envelope: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
-    """Code fields reduced to their value (the general path keeps `desc` and other keys)."""
-    out = []
-    for user in as_list(envelope.get("user")):
-        out.append(
-            {
-                k: (v.get("value") if isinstance(v, dict) else v)
-                for k, v in user.items()
-                if k in CENSUS_FIELDS
-            }
-        )
-    return out, envelope.get("total_record_count")
+    return users, page.total
 
 
 def test_census_page_over_http_reads_counts_and_total(
@@ -179,7 +213,7 @@ def test_census_page_over_http_reads_counts_and_total(
     fake_alma.script("GET", "/users", Canned(body={"user": [FULL_USER], "total_record_count": 1}))
     page = make_client().census_page(offset=0)
     assert page.total == 1
-    assert [u["primary_id"] for u in page.users] == ["CANARY-ID-1"]
+    assert [u.primary_id for u in page.users] == ["CANARY-ID-1"]
     assert fake_alma.requests[0].query["expand"] == ["full"]
 
 
@@ -189,6 +223,16 @@ def test_census_page_with_items_that_are_not_objects_is_refused(
     """A list of strings is not a census page: a clear unexpected-body error, not a crash."""
     fake_alma.script("GET", "/users", Canned(body={"user": ["a", "b"], "total_record_count": 2}))
     with pytest.raises(AlmaUnexpectedBodyError, match="not an object"):
+        make_client().census_page(offset=0)
+
+
+def test_census_page_with_a_total_that_is_no_number_is_refused(
+    fake_alma: FakeAlma, make_client: ClientFactory
+) -> None:
+    """A boolean total is not a page a census can read: a clear unexpected-body error naming
+    the call, not a ValueError from deep inside."""
+    fake_alma.script("GET", "/users", Canned(body={"user": [], "total_record_count": True}))
+    with pytest.raises(AlmaUnexpectedBodyError, match="GET /users"):
         make_client().census_page(offset=0)
 
 
@@ -216,4 +260,4 @@ def test_the_quirky_user_fixture_gives_the_same_census_fields_on_both_paths() ->
     slow = general(raw)
     assert slow is not None
     assert _normalised(fast) == _normalised(slow)
-    assert _normalised(fast)[0][0]["fees"] == "12.50"
+    assert _normalised(fast)[0][0]["fees"] == 12.5

@@ -1,6 +1,6 @@
 """A users list as harsh as Alma's: reordered word-match pages, short pages, wrong totals.
 
-`HarshUsers` stands in for the client's users endpoints (`search_users`, `iter_concurrently`)
+`HarshUsers` stands in for the client's users endpoints (`census_page`, `iter_concurrently`)
 and breaks every promise real Alma has been seen to break, each on purpose and on cue.
 """
 
@@ -13,14 +13,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler.alma.users import CensusPage, UserPage
+import msgspec
+
+from reconciler.alma.user_pages import CensusPage, CensusUser, census_user
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 class Record(dict[str, Any]):
-    """A user record that can be watched with a weak reference (to see who still holds it)."""
+    """A user record as Alma sends it."""
+
+
+class WatchedId(str):
+    """A primary id that can be watched with a weak reference. A census user is an untracked
+    Struct, which takes no weak reference; its id lives as long as it does, so watching the
+    id shows who still holds the user."""
 
 
 def person(number: int, group: str, *, status: str = "ACTIVE") -> Record:
@@ -63,7 +71,7 @@ class HarshUsers:
     alive_high_water: int = 0  # most records handed out and still held by anyone
     max_workers: int = 4
     _rng: random.Random = field(default_factory=lambda: random.Random(5))  # noqa: S311
-    _handed: list[weakref.ref[Record]] = field(default_factory=list)
+    _handed: list[weakref.ref[WatchedId]] = field(default_factory=list)
 
     def matches(self, q: str | None) -> list[Record]:
         if q is None:
@@ -72,16 +80,15 @@ class HarshUsers:
         found = [u for u in self.users if word in u["user_group"]["value"].split()]
         return sorted(found, key=lambda u: hashlib.blake2b(u["primary_id"].encode()).digest())
 
-    def search_users(
+    def census_page(
         self,
-        q: str | None = None,
         *,
-        limit: int = 10,
-        offset: int = 0,
-        expand_full: bool = False,
+        offset: int,
+        q: str | None = None,
+        limit: int = 100,
         order_by: str | None = None,
-    ) -> UserPage:
-        assert expand_full, "a census needs full records"
+    ) -> CensusPage:
+        """The client's census page: the census fields of a page of full records."""
         self.calls.append(Call(q, offset, order_by))
         found = self.matches(q)
         if q is not None and self.reorder:
@@ -93,20 +100,13 @@ class HarshUsers:
             if self.short_times is None or times <= self.short_times:
                 page = page[: max(0, len(page) - self.short[key])]
         total = self.totals.get(q, len(found))
-        self._watch(page)
-        return UserPage(tuple(page), None if total < 0 else total)  # type: ignore[arg-type]
-
-    def census_page(
-        self,
-        *,
-        offset: int,
-        q: str | None = None,
-        limit: int = 100,
-        order_by: str | None = None,
-    ) -> CensusPage:
-        """The client's census page: the same page, as the census reads it."""
-        page = self.search_users(q, limit=limit, offset=offset, expand_full=True, order_by=order_by)
-        return CensusPage(page.users, page.total)  # type: ignore[arg-type]
+        # new objects on every call, as Alma sends them
+        users = tuple(
+            msgspec.structs.replace(census_user(r), primary_id=WatchedId(r["primary_id"]))
+            for r in page
+        )
+        self._watch(users)
+        return CensusPage(users, None if total < 0 else total)
 
     def iter_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         return (fn(item) for item in items)
@@ -114,9 +114,7 @@ class HarshUsers:
     def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [fn(item) for item in items]
 
-    def _watch(self, page: list[Record]) -> None:
-        # records are copied as Alma would send new objects on every call
+    def _watch(self, users: tuple[CensusUser, ...]) -> None:
         self._handed = [ref for ref in self._handed if ref() is not None]
         self.alive_high_water = max(self.alive_high_water, len(self._handed))
-        page[:] = [Record(record) for record in page]
-        self._handed += [weakref.ref(record) for record in page]
+        self._handed += [weakref.ref(user.primary_id) for user in users]  # WatchedId each
