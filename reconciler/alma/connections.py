@@ -1,9 +1,10 @@
 """Keep-alive connections to one Alma host, shared by a client's worker threads.
 
 Design decisions:
-- The standard library's `http.client` carries each call; this module only keeps its
-  connections between calls. A pool is a stack of idle connections: the one used last is
-  handed out first, because it is the least likely to have been closed by the server.
+- A connection is a plain socket (TLS-wrapped for https); `reconciler.alma.wire` speaks HTTP
+  on it, and this module only opens and keeps it between calls. A pool is a stack of idle
+  connections: the one used last is handed out first, because it is the least likely to
+  have been closed by the server.
 - At most `keep` idle connections are kept. A burst beyond that opens a connection that is
   closed after its call rather than waiting for one to come back (as urllib3's `block=False`
   did before, issue 11).
@@ -11,8 +12,8 @@ Design decisions:
   (keep-alive timeout) or holds bytes nobody asked for; either way it cannot carry a call and
   is closed instead of reused. `poll`, not `select`: with hundreds of connections open, socket
   numbers pass `select`'s limit of 1,024.
-- Every connection sends without Nagle's delay (`TCP_NODELAY`), so a request in two writes never
-  waits for the server's delayed acknowledgement.
+- Every connection sends without Nagle's delay (`TCP_NODELAY`): a request goes out in one
+  write, and never waits for the server's delayed acknowledgement of the one before.
 - https is verified against certifi's CA bundle, with host names checked: a slim container's
   system store may be empty or stale.
 """
@@ -25,7 +26,6 @@ import ssl
 import threading
 from collections import deque
 from functools import cache
-from http.client import HTTPConnection, HTTPSConnection
 
 import certifi
 
@@ -36,10 +36,11 @@ def verifying_context() -> ssl.SSLContext:
 
     One for the process: loading certifi's bundle takes about 36 ms, and every institution's
     transport asks for it as a read of all 40 starts. A context is safe to share between
-    threads and connections; `HTTPSConnection` sets the same two options on it (ALPN
-    http/1.1, post-handshake auth) for each connection, which changes nothing after the first.
+    threads and connections. ALPN offers http/1.1 alone, the only protocol `wire` speaks.
     """
-    return ssl.create_default_context(cafile=certifi.where())
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 class ConnectionPool:
@@ -54,11 +55,11 @@ class ConnectionPool:
         self.port = port
         self.tls = tls
         self._keep = keep
-        self._idle: deque[HTTPConnection] = deque()
+        self._idle: deque[socket.socket] = deque()
         self._lock = threading.Lock()
         self._closed = False
 
-    def take(self, connect_timeout: float) -> HTTPConnection:
+    def take(self, connect_timeout: float) -> socket.socket:
         """An open connection: a kept one that is still usable, or a new one.
 
         Raises what `socket` and `ssl` raise when no connection can be made.
@@ -73,7 +74,7 @@ class ConnectionPool:
             connection.close()
         return self._connect(connect_timeout)
 
-    def give_back(self, connection: HTTPConnection) -> None:
+    def give_back(self, connection: socket.socket) -> None:
         """Keep a connection whose last answer was read to the end, or close it when full."""
         with self._lock:
             if not self._closed and len(self._idle) < self._keep:
@@ -94,25 +95,22 @@ class ConnectionPool:
         """Connections kept for reuse right now."""
         return len(self._idle)
 
-    def _connect(self, timeout: float) -> HTTPConnection:
-        connection: HTTPConnection
-        if self.tls is None:
-            connection = HTTPConnection(self.host, self.port, timeout=timeout)
-        else:
-            connection = HTTPSConnection(self.host, self.port, timeout=timeout, context=self.tls)
+    def _connect(self, timeout: float) -> socket.socket:
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
         try:
-            connection.connect()
-            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                # checks the chain and that the certificate names `host`
+                sock = self.tls.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
-            connection.close()
+            sock.close()
             raise
-        return connection
+        return sock
 
 
-def _usable(connection: HTTPConnection) -> bool:
+def _usable(sock: socket.socket) -> bool:
     """Still connected and silent, as an idle keep-alive connection should be."""
-    sock = connection.sock
-    if sock is None:
+    if sock.fileno() < 0:
         return False
     try:
         poller = select.poll()

@@ -5,37 +5,35 @@ a status and lower-cased headers. Everything above it (limits, retries, error bo
 ours and testable without HTTP, and every socket, TLS or HTTP exception is turned into our
 `AlmaNetworkError` here, chained with `from`, so nothing of the HTTP library leaks out of `alma/`.
 
-Design decision, the standard library's `http.client` over a pool of our own
-(`reconciler.alma.connections`), rather than urllib3 or requests: a census page (100 full
-users, about 200 KB) cost the client about 1.5 ms of CPU through urllib3 with our checks,
-0.85 ms through this transport, and 0.3-0.6 ms through a bare socket (issue 11: 101 pages to
-the local sandbox, process CPU, 2-core machine). A survey of the consortium is thousands of
-such calls from one interpreter: at scale 0.1 (107,000 users, 1,386 calls) the client's CPU went
-from 5.2-5.7 s to 3.7-4.6 s. What urllib3 added and this tool never uses (retries, redirects,
-proxies, decoders, header objects) was most of that; requests, on top of it, costs more still
-(hooks, cookie jars, environment merging). Nothing here reads proxies or .netrc from the
-environment, which could add credentials or reroute calls silently: the base URL is explicit
-(ALMA_API_URL). Retries are ours to decide, and redirects are never followed: Alma's API does
-not redirect, so a redirect means a wrong base URL, and following it would hide the mistake.
+Design decision, HTTP/1.1 of our own (`reconciler.alma.wire`) over a pool of our own
+(`reconciler.alma.connections`), rather than urllib3, requests or `http.client`: a census page
+(100 full users, about 200 KB) cost the client about 1.5 ms of CPU through urllib3 with our
+checks, 0.86-1.04 ms through `http.client` and 0.43-0.53 ms through `wire` (issue 11: 101
+pages to the local sandbox, process CPU, 2-core machine). A survey of the consortium is
+thousands of such calls from one interpreter. What the libraries added and this tool never
+uses (retries, redirects, proxies, decoders, header objects, the email package's header
+parser) was most of that; requests, on top of it, costs more still (hooks, cookie jars,
+environment merging). Nothing here reads proxies or .netrc from the environment, which could
+add credentials or reroute calls silently: the base URL is explicit (ALMA_API_URL). Retries
+are ours to decide, and redirects are never followed: Alma's API does not redirect, so a
+redirect means a wrong base URL, and following it would hide the mistake.
 
 Secrets: the key goes out only in the Authorization header, and whatever comes back is scrubbed
 of it (body and headers) before anything above can quote it, because a misconfigured proxy or
 gateway may echo the request's headers in its error page. The URL must be https, except on
-loopback (the sandbox): over plain http the key would cross the network readable. `http.client`
-logs nothing (its debug output is off unless asked for), so no path with a primary ID reaches
-a log from here.
+loopback (the sandbox): over plain http the key would cross the network readable. Nothing here
+logs, so no path with a primary ID reaches a log from here.
 
 Time: a socket knows only a timeout between bytes, so a server that trickles a byte a minute
 never times out. Each send therefore takes an absolute deadline (the caller's whole-call
-budget, retries included) and reads the body in chunks against it; the socket's timeout is the
-read timeout or what is left of the budget, whichever is less.
+budget, retries included), and every receive waits at most the read timeout or what is left
+of the budget, whichever is less.
 Network errors name the host they could not reach, never the path or query (user searches).
 
-What the server may send that this transport copes with: `Content-Length` or chunked bodies
-(a body shorter than its `Content-Length` is a dropped connection, never half a record),
-`Connection: close` (that connection is not reused), and a gzip or deflate body although we ask
-for none (`Accept-Encoding: identity`; some gateways compress anyway), inflated up to
-`MAX_INFLATED_BYTES`.
+What the server may send that this transport copes with: what `wire` reads (bodies framed by
+`Content-Length`, chunks or the connection closing; `Connection: close`; interim 1xx answers),
+and a gzip or deflate body although we ask for none (`Accept-Encoding: identity`; some
+gateways compress anyway), inflated up to `MAX_INFLATED_BYTES`.
 """
 
 from __future__ import annotations
@@ -47,7 +45,6 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.client import HTTPConnection, HTTPException, HTTPResponse, IncompleteRead
 from typing import Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -55,6 +52,7 @@ from reconciler import __version__
 from reconciler.alma.connections import ConnectionPool, verifying_context
 from reconciler.alma.credentials import ApiKey
 from reconciler.alma.regions import require_safe_url
+from reconciler.alma.wire import exchange, request_head
 from reconciler.errors import AlmaCall, AlmaNetworkError
 
 JSON_TYPE = "application/json"
@@ -109,7 +107,7 @@ DEFAULT_TIMEOUTS = Timeouts()
 
 
 class HttpTransport:
-    """`Transport` over keep-alive `http.client` connections: JSON in and out, key in a header."""
+    """`Transport` over keep-alive HTTP/1.1 connections: JSON in and out, key in a header."""
 
     def __init__(
         self,
@@ -127,12 +125,12 @@ class HttpTransport:
         self._scrub = _scrubber(api_key)
         self._timeouts = timeouts
         https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        named = f"[{self._host}]" if ":" in self._host else self._host  # an IPv6 literal
+        self._host_header = named if port == (443 if https else 80) else f"{named}:{port}"
         # one kept connection per worker thread; a burst beyond it opens one that is not kept
         self._pool = ConnectionPool(
-            self._host,
-            parts.port or (443 if https else 80),
-            keep=pool_size,
-            tls=verifying_context() if https else None,
+            self._host, port, keep=pool_size, tls=verifying_context() if https else None
         )
 
     def __repr__(self) -> str:
@@ -162,19 +160,29 @@ class HttpTransport:
             raise self._timed_out(method, path)
         # the form encoding a browser (and requests) sends: spaces as "+", "~" left alone
         target = self._base_path + path + (f"?{urlencode(params)}" if params else "")
-        connection: HTTPConnection | None = None
+        if data is None and method in ("POST", "PUT", "PATCH"):
+            data = b""  # an empty body still says so, as servers expect of these methods
+        head = request_head(
+            method, target, self._host_header, headers, None if data is None else len(data)
+        )
+        connection: socket.socket | None = None
         reusable = False
         try:
             connection = self._pool.take(min(self._timeouts.connect, left))
-            connection.sock.settimeout(min(self._timeouts.read, left))
-            # http.client adds Host, `Accept-Encoding: identity` and Content-Length; a body
-            # goes out in a second write, which TCP_NODELAY (set by the pool) sends at once
-            connection.request(method, target, body=data, headers=headers)
-            response = connection.getresponse()
-            body = self._read_body(response, deadline, method, path)  # inside the try
-            reusable = not response.will_close
-            status, received = response.status, response.getheaders()
-        except (HTTPException, OSError) as error:
+            answer = exchange(
+                connection,
+                head,
+                data,
+                head_only=method == "HEAD",
+                deadline=deadline,
+                read_timeout=self._timeouts.read,
+            )
+            reusable = answer.reusable
+        except TimeoutError as error:
+            if time.monotonic() >= deadline:  # the whole call's budget, not one quiet read
+                raise self._timed_out(method, path) from error
+            raise _network_error(method, path, error, self._host) from error
+        except OSError as error:  # BrokenAnswer is a ConnectionError
             raise _network_error(method, path, error, self._host) from error
         finally:
             if connection is not None:
@@ -182,30 +190,11 @@ class HttpTransport:
                     self._pool.give_back(connection)
                 else:
                     connection.close()  # half-read or closing: it cannot carry another call
-        answer_headers = {name.lower(): self._scrub(value) for name, value in received}
-        body = self._inflated(body, answer_headers.get("content-encoding", ""), method, path)
+        answer_headers = {name: self._scrub(value) for name, value in answer.headers.items()}
+        body = self._inflated(answer.body, answer_headers.get("content-encoding", ""), method, path)
         return TransportResponse(
-            status=status, headers=answer_headers, body=self._scrub_bytes(body)
+            status=answer.status, headers=answer_headers, body=self._scrub_bytes(body)
         )
-
-    def _read_body(self, response: HTTPResponse, deadline: float, method: str, path: str) -> bytes:
-        """The whole body; cut off at the deadline.
-
-        `read1` returns what has arrived (one receive, up to `_CHUNK`), so a census page that
-        is in takes one read and the deadline is checked between reads even while a server
-        trickles. A body that ends before its Content-Length raises `IncompleteRead` (a broken
-        chunked body raises it inside `read1`).
-        """
-        chunks = []
-        while chunk := response.read1(_CHUNK):
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise self._timed_out(method, path)
-        body = b"".join(chunks)
-        if response.length:  # http.client counts down what Content-Length still promises
-            raise IncompleteRead(body, response.length)
-        response.close()  # read to the end: the connection may carry the next request
-        return body
 
     def _inflated(self, body: bytes, encoding: str, method: str, path: str) -> bytes:
         """The body as sent before a gateway compressed it (we asked for `identity`)."""
@@ -254,7 +243,6 @@ class HttpTransport:
         self._pool.close()
 
 
-_CHUNK = 1 << 18  # a census page (100 full users, about 200 KB) in one read when it has arrived
 MAX_INFLATED_BYTES = 256 << 20  # a compressed answer larger than this is refused, not inflated
 REDACTED = "****"
 MIN_SCRUBBED_KEY = 8
@@ -276,9 +264,7 @@ def _scrubber(api_key: ApiKey) -> Callable[[str], str]:
     return scrub
 
 
-def _network_error(
-    method: str, path: str, error: HTTPException | OSError, host: str
-) -> AlmaNetworkError:
+def _network_error(method: str, path: str, error: OSError, host: str) -> AlmaNetworkError:
     # only the kind of failure and the host go into our message, never the path or query
     # (user searches); the original stays chained. A refused connection, a dropped or cut
     # short answer and a name that does not resolve all mean the host could not be reached.
@@ -286,7 +272,7 @@ def _network_error(
         what = "timed out"
     elif isinstance(error, ssl.SSLCertVerificationError):
         what = "certificate not trusted"
-    elif isinstance(error, HTTPException | ConnectionError | socket.gaierror):
+    elif isinstance(error, ConnectionError | socket.gaierror):  # BrokenAnswer among them
         what = "connection failed or dropped"
     else:
         what = "request failed"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import select
+import socket
 import zlib
 from collections.abc import Callable, Iterator
-from http.client import HTTPConnection
 
 import pytest
 
@@ -32,7 +32,7 @@ def http(fake_alma: FakeAlma) -> Iterator[HttpTransport]:
 def wait_until_closed_by_server(pool: ConnectionPool) -> None:
     """Block (up to 5 s) until the server's hang-up reaches the kept connection."""
     (connection,) = pool._idle  # the pool's state is what these tests are about
-    readable, _, _ = select.select([connection.sock], [], [], 5)
+    readable, _, _ = select.select([connection], [], [], 5)
     assert readable, "the server did not hang up"
 
 
@@ -95,14 +95,18 @@ def test_a_chunked_answer_cut_short_is_a_network_error(
 def test_connections_beyond_the_pool_size_are_closed_not_kept() -> None:
     """A burst opens what it needs; only `keep` connections stay open for reuse."""
     pool = ConnectionPool("127.0.0.1", 9, keep=2)
-    connections = [HTTPConnection("127.0.0.1", 9) for _ in range(3)]
+    connections = [socket.socket() for _ in range(3)]
     for connection in connections:
         pool.give_back(connection)
     assert pool.idle == 2
+    assert connections[2].fileno() == -1  # the one beyond `keep` was closed
     pool.close()
     assert pool.idle == 0
-    pool.give_back(HTTPConnection("127.0.0.1", 9))
+    assert all(connection.fileno() == -1 for connection in connections)
+    late = socket.socket()
+    pool.give_back(late)
     assert pool.idle == 0  # a closed pool keeps nothing given back later
+    assert late.fileno() == -1
 
 
 @pytest.mark.parametrize(
