@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from reconciler.alma.user_pages import CensusUser, Code
 from reconciler.model.changes import PurgeUsers
 from reconciler.reading.tally import GroupTally
 from reconciler.render.symbols import describe
@@ -12,9 +13,9 @@ from reconciler.render.symbols import describe
 def test_an_active_but_expired_user_is_a_purge_candidate() -> None:
     """Expired counts with inactive; null loans (as in list items) block nobody."""
     tally = GroupTally("69", date(2026, 11, 29))
-    tally.add({"primary_id": "a", "status": {"value": "ACTIVE"}, "expiry_date": "2025-01-01Z"})
-    tally.add({"primary_id": "b", "status": {"value": "INACTIVE"}, "loans": None})
-    tally.add({"primary_id": "c", "status": {"value": "ACTIVE"}})
+    tally.add(CensusUser("a", status=Code("ACTIVE"), expiry_date="2025-01-01Z"))
+    tally.add(CensusUser("b", status=Code("INACTIVE"), loans=None))
+    tally.add(CensusUser("c", status=Code("ACTIVE")))
     census = tally.census(exact=True)
     assert (census.breakdown.active, census.breakdown.purge_candidates) == (2, 2)
     assert census.breakdown.purgeable == 2
