@@ -79,6 +79,10 @@ CENSUS_FIELDS = frozenset(CensusUser.__struct_fields__)
 class _CensusEnvelope(msgspec.Struct, gc=False):
     user: list[CensusUser] | CensusUser | None = None
     total_record_count: int | float | str | None = None
+    # Alma's error envelope, bare or wrapped: only whether either key is there matters, and
+    # `Raw` keeps whatever it holds without decoding it
+    errorsExist: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    web_service_result: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _DECODER = msgspec.json.Decoder(_CensusEnvelope)
@@ -95,10 +99,19 @@ class CensusPage:
 
 def decode_census_page(body: bytes) -> CensusPage | None:
     """The page on the typed fast path, or None when the body is not in a shape it knows
-    (then decode it generally and read it with `census_page_of`)."""
+    (then decode it generally and read it with `census_page_of`).
+
+    None, too, for a body with `errorsExist` or `web_service_result` at its top level: the
+    requester then checks it for Alma's error envelope (see `Requester.call`'s `typed`).
+    """
     try:
         envelope = _DECODER.decode(body.removeprefix(_BOM))
     except msgspec.MsgspecError:  # DecodeError (not JSON, NaN) or ValidationError (shape)
+        return None
+    if (
+        envelope.errorsExist is not msgspec.UNSET
+        or envelope.web_service_result is not msgspec.UNSET
+    ):
         return None
     users = envelope.user
     if users is None:

@@ -9,7 +9,7 @@ into the few fields a census reads (`reconciler.alma.user_pages`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -89,10 +89,15 @@ class UserEndpoints:
     ) -> CensusPage:
         """One page of full records (`expand=full`), decoded into the census fields only."""
         reply = self._user_list_reply(
-            q, limit=limit, offset=offset, expand_full=True, order_by=order_by
+            q,
+            limit=limit,
+            offset=offset,
+            expand_full=True,
+            order_by=order_by,
+            typed=decode_census_page,
         )
-        page = decode_census_page(reply.body)
-        if page is None:  # a shape the typed decoder does not know: the general path
+        page = reply.typed
+        if not isinstance(page, CensusPage):  # a shape the typed decoder declined: in general
             try:
                 page = census_page_of(reply.json_object())
             except ValueError as error:  # a date or a count that is not one
@@ -161,6 +166,7 @@ class UserEndpoints:
         offset: int,
         expand_full: bool,
         order_by: str | None = None,
+        typed: Callable[[bytes], object | None] | None = None,
     ) -> Reply:
         if not 0 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 0 and {MAX_PAGE_SIZE}")
@@ -174,6 +180,7 @@ class UserEndpoints:
                 "expand": "full" if expand_full else None,
                 "order_by": order_by,
             },
+            typed=typed,
         )
 
 

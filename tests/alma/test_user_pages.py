@@ -236,6 +236,32 @@ def test_census_page_with_a_total_that_is_no_number_is_refused(
         make_client().census_page(offset=0)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errorsExist": True, "errorList": {"error": [{"errorCode": "401652"}]}, "user": []},
+        {
+            "web_service_result": {
+                "errorsExist": True,
+                "errorList": {"error": {"errorCode": "401652"}},
+            }
+        },
+    ],
+    ids=["bare", "wrapped"],
+)
+def test_an_error_envelope_answered_with_200_is_an_api_error_not_an_empty_page(
+    body: dict[str, Any], fake_alma: FakeAlma, make_client: ClientFactory
+) -> None:
+    """The typed decoder declines a body with Alma's error keys, so the requester's error
+    check still sees it: an error with its code, never a page of no users."""
+    raw = json.dumps(body).encode()
+    assert decode_census_page(raw) is None
+    fake_alma.script("GET", "/users", Canned(status=200, body=body))
+    with pytest.raises(AlmaApiError) as raised:
+        make_client().census_page(offset=0)
+    assert raised.value.alma_code == "401652"
+
+
 def test_census_page_error_with_one_error_object_is_an_api_error(
     fake_alma: FakeAlma, make_client: ClientFactory
 ) -> None:
