@@ -23,7 +23,7 @@ What else leaves this module is aggregate (counts and a fingerprint of member id
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -46,7 +46,7 @@ def word_query(code: str) -> str:
 
 
 class _Sink(Protocol):
-    def add(self, user: CensusUser, member_digest: bytes | None = None) -> None: ...
+    def add_many(self, users: Sequence[CensusUser], member_digests: Sequence[bytes]) -> None: ...
 
 
 S = TypeVar("S", bound=_Sink)
@@ -60,9 +60,9 @@ def _exactly(client: AlmaClient, code: str, start: Callable[[], S]) -> tuple[S, 
     def attempt(fetch: Fetch, *, concurrent: bool) -> tuple[S, Verdict]:
         sink = start()
 
-        def keep(user: CensusUser, member_digest: bytes) -> None:
-            if _group_of(user) == code:
-                sink.add(user, member_digest)
+        def keep(users: list[CensusUser], member_digests: list[bytes]) -> None:
+            mine = [i for i, user in enumerate(users) if _group_of(user) == code]
+            sink.add_many([users[i] for i in mine], [member_digests[i] for i in mine])
 
         many = client.iter_concurrently if concurrent else None
         return sink, read_all(fetch, keep, fetch_many=many)
@@ -106,12 +106,12 @@ class _MemberTally(GroupTally):
         self.ids: list[str] = []
         self.inactive_or_expired: set[str] = set()
 
-    def add(self, user: CensusUser, member_digest: bytes | None = None) -> None:
-        super().add(user, member_digest)
-        primary_id = user.primary_id
-        self.ids.append(primary_id)
-        if user_flags(user, self.today)["purge_candidates"]:
-            self.inactive_or_expired.add(primary_id)
+    def add_many(self, users: Sequence[CensusUser], member_digests: Sequence[bytes]) -> None:
+        super().add_many(users, member_digests)
+        for user in users:
+            self.ids.append(user.primary_id)
+            if user_flags(user, self.today)["purge_candidates"]:
+                self.inactive_or_expired.add(user.primary_id)
 
 
 @dataclass(frozen=True)
@@ -185,17 +185,28 @@ def census_all(client: AlmaClient, today: date) -> FullCensus:
         tallies = {}
 
         def keep(
-            user: CensusUser, member_digest: bytes, tallies: dict[str, GroupTally] = tallies
+            users: list[CensusUser],
+            member_digests: list[bytes],
+            tallies: dict[str, GroupTally] = tallies,
         ) -> None:
-            # _group_of written out: this runs once per user of the consortium
-            field = user.user_group
-            if isinstance(field, Code):
-                field = field.value
-            group = "" if field is None else field.strip()
-            tally = tallies.get(group)
-            if tally is None:
-                tally = tallies[group] = GroupTally(group, today)
-            tally.add(user, member_digest)
+            # the page's users by group, then each group's share tallied at once
+            by_group: dict[str, tuple[list[CensusUser], list[bytes]]] = {}
+            for user, member_digest in zip(users, member_digests, strict=True):
+                # _group_of written out: this runs once per user of the consortium
+                field = user.user_group
+                if isinstance(field, Code):
+                    field = field.value
+                group = "" if field is None else field.strip()
+                found = by_group.get(group)
+                if found is None:
+                    found = by_group[group] = ([], [])
+                found[0].append(user)
+                found[1].append(member_digest)
+            for group, (members, digests) in by_group.items():
+                tally = tallies.get(group)
+                if tally is None:
+                    tally = tallies[group] = GroupTally(group, today)
+                tally.add_many(members, digests)
 
         fetch = pages_of(client, None, order_by=FULL_SCAN_ORDER)
         verdict = read_all(fetch, keep, fetch_many=client.iter_concurrently)

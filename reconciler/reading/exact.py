@@ -10,8 +10,9 @@ Design decisions:
   compact set, 8 bytes of hash per user instead of the record) and keeps every total Alma
   reported. The digest is the first 8 bytes of the id's sha256, and `keep` is handed the
   whole sha256 with the user: the census's member fingerprint sums those, so each user is
-  hashed once. It is exact only when all the totals agree, none is -1, and the distinct users
-  seen equal that total. Nothing else is called exact.
+  hashed once. `keep` takes a page's new users at once. A reading is exact only when all
+  the totals agree, none is -1, and the distinct users seen equal that total. Nothing else
+  is called exact.
 - The walk never stops at a short page while the total promises more: it goes on to the
   total, then reads each short page again. A total that is too low costs calls (full pages
   are followed past it), never users.
@@ -56,7 +57,7 @@ class Verdict:
 class Reading:
     """One attempt at reading a list: distinct users seen, totals given, short pages met."""
 
-    keep: Keep  # called once per distinct user
+    keep: Keep  # called once per page, with the page's users not seen before
     seen: set[int] = field(default_factory=set)
     totals: set[int] = field(default_factory=set)
     short: list[int] = field(default_factory=list)
@@ -64,15 +65,19 @@ class Reading:
     def take(self, offset: int, page: CensusPage) -> bool:
         """Count a page; whether the walk must go on after it."""
         self.totals.add(-1 if page.total is None else page.total)
-        new = 0
+        seen, sha256 = self.seen, hashlib.sha256
+        users: list[CensusUser] = []
+        members: list[bytes] = []
         for user in page.users:
-            member = hashlib.sha256(user.primary_id.encode()).digest()
+            member = sha256(user.primary_id.encode()).digest()
             digest = int.from_bytes(member[:8])
-            if digest in self.seen:
-                continue  # offset paging over a shifting list shows some users twice
-            self.seen.add(digest)
-            new += 1
-            self.keep(user, member)
+            if digest not in seen:  # offset paging over a shifting list shows some users twice
+                seen.add(digest)
+                users.append(user)
+                members.append(member)
+        new = len(users)
+        if users:
+            self.keep(users, members)
         promised = page.total is not None and offset + PAGE < page.total
         if len(page.users) >= PAGE:
             # a full page: more may follow, unless Alma repeats itself past its own total
@@ -100,8 +105,9 @@ class Reading:
 
 
 Fetch = Callable[[int], CensusPage]
-# (user, sha256 of the user's primary id), once per distinct user
-Keep = Callable[[CensusUser, bytes], None]
+# (users, the sha256 of each one's primary id): a page's users not seen before, once per page
+# (one call a page, not one a user: this path runs once per user of the consortium)
+Keep = Callable[[list[CensusUser], list[bytes]], None]
 
 
 def read_all(
