@@ -13,6 +13,7 @@ import string
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -233,8 +234,14 @@ class Requester:
         return self.ledger.daily_calls_left
 
 
+@cache
+def _placeholders(template: str) -> frozenset[str]:
+    """The `{names}` in a template: a handful of templates, parsed once each, not per call."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
 def _fill(template: str, values: Mapping[str, str], *, personal: frozenset[str]) -> str:
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    names = _placeholders(template)
     missing = names - values.keys()
     if missing:
         raise ValueError(f"no value for {', '.join(sorted(missing))} in {template}")

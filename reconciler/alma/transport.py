@@ -41,12 +41,13 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import string
 import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from reconciler import __version__
 from reconciler.alma.connections import ConnectionPool, verifying_context
@@ -158,8 +159,7 @@ class HttpTransport:
         left = deadline - time.monotonic()
         if left <= 0:
             raise self._timed_out(method, path)
-        # the form encoding a browser (and requests) sends: spaces as "+", "~" left alone
-        target = self._base_path + path + (f"?{urlencode(params)}" if params else "")
+        target = self._base_path + path + (f"?{query_string(params)}" if params else "")
         if data is None and method in ("POST", "PUT", "PATCH"):
             data = b""  # an empty body still says so, as servers expect of these methods
         head = request_head(
@@ -246,6 +246,20 @@ class HttpTransport:
 MAX_INFLATED_BYTES = 256 << 20  # a compressed answer larger than this is refused, not inflated
 REDACTED = "****"
 MIN_SCRUBBED_KEY = 8
+
+
+_PLAIN = frozenset(string.ascii_letters + string.digits + "_.-~")
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    """`urlencode(params)`: the form encoding a browser (and requests) sends, spaces as "+",
+    "~" left alone. Names and values that need no quoting (limit=100, offset=500) are left
+    as they are instead of being quoted one by one: about half the cost of a call's query."""
+    return "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in params.items())
+
+
+def _quoted(text: str) -> str:
+    return text if _PLAIN.issuperset(text) else quote_plus(text, safe="")
 
 
 def _scrubber(api_key: ApiKey) -> Callable[[str], str]:

@@ -197,9 +197,14 @@ def survey_institution(
     """One institution: a row per group of Alma's UserGroups table, in the table's order."""
     lookback = state.institution.patron_load.lookback_days
     has_history = history is not None and bool(history.files)
+    listed = _Listed(
+        kept=state.user_groups.kept_codes(),
+        retired=state.user_groups.retired_codes(),
+        by_hand=state.user_groups.assigned_by_hand(),
+    )
     rows = tuple(
         _row(
-            state,
+            listed,
             live,
             group,
             history if has_history else None,
@@ -227,16 +232,24 @@ def survey_institution(
     )
 
 
-def _status(state: InstitutionState, code: str) -> GroupStatus:
-    if code in state.user_groups.kept_codes():
-        return GroupStatus.KEPT
-    if code in state.user_groups.retired_codes():
-        return GroupStatus.RETIRED
-    return GroupStatus.UNMANAGED
+@dataclass(frozen=True)
+class _Listed:
+    """The codes an institution's YAML lists, made once per institution, not once per row."""
+
+    kept: frozenset[str]
+    retired: frozenset[str]
+    by_hand: frozenset[str]  # kept groups marked `in_patron_loads: false`
+
+    def status(self, code: str) -> GroupStatus:
+        if code in self.kept:
+            return GroupStatus.KEPT
+        if code in self.retired:
+            return GroupStatus.RETIRED
+        return GroupStatus.UNMANAGED
 
 
 def _row(
-    state: InstitutionState,
+    listed: _Listed,
     live: LiveState,
     group: LiveGroup,
     history: PatronLoadHistory | None,
@@ -255,7 +268,7 @@ def _row(
     active = census.breakdown.active if census else 0
     external = census.breakdown.external if census else 0
     sighting = history.last_seen(group.code) if history else None
-    loaded = group.code not in state.user_groups.assigned_by_hand()
+    loaded = group.code not in listed.by_hand
     entry = unused_entry(group.code, group.description)
     reasons: list[Reason] = []
     if users == 0:
@@ -277,7 +290,7 @@ def _row(
         description=group.description,
         enabled=group.enabled,
         default=group.default,
-        status=_status(state, group.code),
+        status=listed.status(group.code),
         users=users,
         active=active,
         external_share=external / users if users else 0.0,

@@ -6,13 +6,17 @@ import ast
 import logging
 import ssl
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import reconciler.alma
 from reconciler.alma import AlmaClient, Timeouts
 from reconciler.alma.credentials import ApiKey, read_api_key
 from reconciler.alma.retry import RetryPolicy
+from reconciler.alma.transport import query_string
 from reconciler.alma.wire import BrokenAnswer
 from reconciler.errors import AlmaApiError, AlmaNetworkError, AlmaNotFoundError, UsageError
 from reconciler.model import Institution
@@ -209,3 +213,9 @@ def test_https_is_verified_against_certifi() -> None:
     assert certifis
     assert pool.tls.get_ca_certs() == certifis  # certifi's authorities, not the system's
     transport.close()
+
+
+@given(st.dictionaries(st.text(max_size=8), st.text(max_size=12)))
+def test_the_query_string_is_what_urlencode_makes(params: dict[str, str]) -> None:
+    """Plain names and values skip quoting; the string is still urlencode's, byte for byte."""
+    assert query_string(params) == urlencode(params)
