@@ -176,6 +176,13 @@ def main() -> int:
         f" institution over {len(calls)} in parallel: not a bound, the limits are separate)"
     )
     print(f"calls retried (429, 5xx)         {retried}")
+    total_calls = sum(calls.values())
+    print(
+        f"client CPU per call              {cpu / total_calls * 1000:.2f} ms,"
+        f" {users / total_calls:.0f} users a call (no target: at this scale the cost of each"
+        " call outweighs the cost of each user; benchmarks/scale.py measures the CPU per user"
+        " at 10 and 100 times the users)"
+    )
     for figure in figures:
         print(figure.line())
     print(
