@@ -72,6 +72,12 @@ class CensusUser(msgspec.Struct, frozen=True, gc=False):
     requests: Count | int | float | str | None = None
     fees: Count | int | float | str | None = None
 
+    def __repr__(self) -> str:
+        # the primary id is personal data: a user that reaches a log line or a traceback's
+        # locals by mistake shows its census fields, never who it is
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__[1:])
+        return f"CensusUser(primary_id=<withheld>, {shown})"
+
 
 CENSUS_FIELDS = frozenset(CensusUser.__struct_fields__)
 

@@ -96,7 +96,8 @@ def exchange(
         status, http_10, headers = _read_head(reader)
         if not 100 <= status < 200 or status == 101:
             break  # 101 (a protocol switch) is never asked for; it ends the answer
-    reusable = not _closing(headers, http_10)
+    # after 101 the connection speaks another protocol: it never carries another request
+    reusable = status != 101 and not _closing(headers, http_10)
     if head_only or 100 <= status < 200 or status in _NO_BODY_STATUSES:
         content = b""
     elif "chunked" in headers.get("transfer-encoding", "").lower():

@@ -65,6 +65,20 @@ def test_typed_decoder_keeps_only_the_census_fields() -> None:
     assert user.fees == 3.5
 
 
+def test_a_census_user_never_shows_its_primary_id() -> None:
+    """repr and str withhold the id (a user in a log line or a traceback names nobody), and
+    show the census fields."""
+    body = json.dumps({"user": [FULL_USER], "total_record_count": 1}).encode()
+    page = decode_census_page(body)
+    assert page is not None
+    (user,) = page.users
+    for shown in (repr(user), str(user), f"{user}", repr(page)):
+        assert "CANARY-ID-1" not in shown
+        assert "<withheld>" in shown
+    assert "user_group=Code(value='01')" in repr(user)
+    assert user.primary_id == "CANARY-ID-1"
+
+
 def test_a_decoded_page_holds_nothing_the_garbage_collector_tracks() -> None:
     """Users, their code fields and counts are untracked Structs: a page adds no work to the
     collector however many users it holds (the reason for Structs, issue 11)."""

@@ -127,6 +127,12 @@ def test_answers_that_carry_no_body_read_none(
     assert (answer.body, answer.reusable) == (b"", True)
 
 
+def test_a_protocol_switch_ends_the_connection(pair: tuple[socket.socket, socket.socket]) -> None:
+    """101 is never asked for; after it the connection is not HTTP and is not reused."""
+    answer = answer_with(pair, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
+    assert (answer.status, answer.body, answer.reusable) == (101, b"", False)
+
+
 def test_a_folded_header_line_continues_the_one_before(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
