@@ -152,6 +152,7 @@ def test_bytes_after_the_body_keep_the_connection_from_reuse(
 @pytest.mark.parametrize(
     ("raw", "why"),
     [
+        # not HTTP/1.x, or breaking its rules
         (b"SSH-2.0-OpenSSH\r\n\r\n", "status line"),
         (b"HTTP/2 200\r\n\r\n", "status line"),
         (b"HTTP/1.1 20 OK\r\n\r\n", "status line"),
@@ -160,28 +161,17 @@ def test_bytes_after_the_body_keep_the_connection_from_reuse(
         (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "without a name"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokay\r\n", "longer"),
-    ],
-)
-def test_an_answer_that_is_not_http_is_broken(
-    pair: tuple[socket.socket, socket.socket], raw: bytes, why: str
-) -> None:
-    """Nothing is guessed from an answer that breaks the protocol."""
-    with pytest.raises(BrokenAnswer, match=why):
-        answer_with(pair, raw, close=True)
-
-
-@pytest.mark.parametrize(
-    ("raw", "why"),
-    [
+        # cut short: the connection closes inside the head or the body
         (b"HTTP/1.1 200 OK\r\nContent-Le", "inside the answer's head"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf", "6 bytes short"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nhalf", "5 bytes short"),
     ],
 )
-def test_an_answer_cut_short_is_broken_never_half_a_body(
+def test_an_answer_that_breaks_the_protocol_or_ends_early_is_broken(
     pair: tuple[socket.socket, socket.socket], raw: bytes, why: str
 ) -> None:
-    """A connection that closes inside the head or the body gives no answer at all."""
+    """Nothing is guessed from an answer that breaks the protocol, and a connection that
+    closes inside the head or the body gives no answer at all, never half a body."""
     with pytest.raises(BrokenAnswer, match=why):
         answer_with(pair, raw, close=True)
 
