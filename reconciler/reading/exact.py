@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from reconciler.alma import AlmaClient
 from reconciler.alma.paging import MAX_PAGE_SIZE
@@ -34,6 +35,11 @@ from reconciler.alma.user_pages import CensusPage, CensusUser
 
 PAGE = MAX_PAGE_SIZE
 SHORT_PAGE_REREADS = 2  # a short page is asked again this often before the reading gives up
+# Concurrently fetched pages are counted this many at a time, back to back. At Alma's pace a
+# page arrives every 50 ms and, counted alone, found the interpreter's caches cold: recorded
+# pages read one at a time, paced at 20 a second, cost 23-25 µs per user, counted four at a
+# time 15.5-16 (issue 11). Four pages wait at most 0.2 s and hold about 1,200 small objects.
+TAKEN_TOGETHER = 4
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,8 @@ def read_all(
 
     `fetch(offset)` returns one page of `PAGE` records. With `fetch_many` (pages fetched
     concurrently, yielded in offset order), the pages the first total promises are read
-    side by side; the walk then goes on page by page for as long as pages come back full.
+    side by side and counted `TAKEN_TOGETHER` at a time; the walk then goes on page by page
+    for as long as pages come back full.
     """
     reading = Reading(keep)
     first = fetch(0)
@@ -128,8 +135,16 @@ def read_all(
     offset = 0
     if more and fetch_many is not None and first.total:
         promised = range(PAGE, first.total + 1, PAGE)  # the last one confirms the end
-        for offset, page in zip(promised, fetch_many(fetch, promised), strict=True):
-            more = reading.take(offset, page)
+        arrived = zip(promised, fetch_many(fetch, promised), strict=True)
+        batch: list[tuple[int, CensusPage]] = []
+        while True:
+            batch.clear()  # counted pages go before the next ones arrive: memory holds a batch
+            batch.extend(islice(arrived, TAKEN_TOGETHER))
+            if not batch:
+                break
+            for offset, counted in batch:
+                more = reading.take(offset, counted)
+            del counted
     while more:
         offset += PAGE
         more = reading.take(offset, fetch(offset))

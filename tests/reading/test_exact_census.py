@@ -17,7 +17,7 @@ from reconciler.reading.census import (
     exact_members,
     is_empty_exactly,
 )
-from reconciler.reading.exact import PAGE
+from reconciler.reading.exact import PAGE, TAKEN_TOGETHER
 from tests.planning.builders import desired, live
 from tests.reading.harsh import HarshUsers, people
 
@@ -147,11 +147,12 @@ def test_census_all_that_cannot_be_exact_marks_every_group() -> None:
 
 
 def test_census_all_holds_a_page_window_not_the_institution() -> None:
-    """Records are dropped as they are counted: memory is bounded by pages, not by users."""
+    """Records are dropped as they are counted: memory is bounded by the pages counted
+    together, not by users."""
     fake = HarshUsers(people(5_000, "01"))
     found = census_all(client(fake), TODAY)
     assert found.of("01").breakdown.total == 5_000
-    assert fake.alive_high_water <= 2 * PAGE
+    assert fake.alive_high_water <= TAKEN_TOGETHER * PAGE
 
 
 def plan_for(fake: HarshUsers) -> InstitutionPlan:
