@@ -30,9 +30,14 @@ class Page:
 
 def read_page(envelope: Mapping[str, Any], list_key: str) -> Page:
     """The records under `list_key` (one object or a list) and `total_record_count`."""
-    total = as_int(envelope.get("total_record_count"))
     records = tuple(as_list(envelope.get(list_key)))
-    return Page(records=records, total=None if total is None or total < 0 else total)
+    return Page(records=records, total=reported_total(envelope.get("total_record_count")))
+
+
+def reported_total(value: object) -> int | None:
+    """A list's `total_record_count` as a number; None when Alma says -1 (unknown) or none."""
+    total = as_int(value)
+    return None if total is None or total < 0 else total
 
 
 def iter_records(

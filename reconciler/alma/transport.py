@@ -126,9 +126,10 @@ class HttpTransport:
         self._scrub = _scrubber(api_key)
         self._timeouts = timeouts
         https = parts.scheme == "https"
-        port = parts.port or (443 if https else 80)
+        default_port = 443 if https else 80
+        port = parts.port or default_port
         named = f"[{self._host}]" if ":" in self._host else self._host  # an IPv6 literal
-        self._host_header = named if port == (443 if https else 80) else f"{named}:{port}"
+        self._host_header = named if port == default_port else f"{named}:{port}"
         # one kept connection per worker thread; a burst beyond it opens one that is not kept
         self._pool = ConnectionPool(
             self._host, port, keep=pool_size, tls=verifying_context() if https else None

@@ -37,7 +37,8 @@ from typing import Any
 
 import msgspec
 
-from reconciler.alma.normalise import as_date, as_float, as_int, as_list, code_of
+from reconciler.alma.normalise import as_date, as_float, as_list, code_of
+from reconciler.alma.paging import reported_total
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -126,7 +127,7 @@ def decode_census_page(body: bytes) -> CensusPage | None:
         found = (users,)
     else:
         found = tuple(users)
-    return CensusPage(found, _total(envelope.total_record_count))
+    return CensusPage(found, reported_total(envelope.total_record_count))
 
 
 def census_page_of(envelope: Mapping[str, Any]) -> CensusPage | None:
@@ -136,7 +137,8 @@ def census_page_of(envelope: Mapping[str, Any]) -> CensusPage | None:
     if not all(isinstance(user, Mapping) for user in users):
         return None
     return CensusPage(
-        tuple(census_user(user) for user in users), _total(envelope.get("total_record_count"))
+        tuple(census_user(user) for user in users),
+        reported_total(envelope.get("total_record_count")),
     )
 
 
@@ -167,8 +169,3 @@ def _date_text(value: object) -> str | None:
         return value
     found = as_date(value)
     return None if found is None else found.isoformat()
-
-
-def _total(value: object) -> int | None:
-    total = as_int(value)
-    return None if total is None or total < 0 else total
